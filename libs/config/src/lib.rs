@@ -1,0 +1,270 @@
+//! Configuration of every photoshare process: an optional TOML file, then environment variables,
+//! which win. Every backend is chosen by a URL; an unset URL means the embedded default, so an
+//! empty configuration runs the whole product on one laptop.
+//!
+//! Loading takes the environment as a map instead of reading the process environment, so it is
+//! unit-testable. This crate only describes settings; it never opens a connection.
+
+mod env;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use env::ENV_VARS;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("invalid value for {var}: {reason}")]
+    Env { var: &'static str, reason: String },
+}
+
+/// Everything a photoshare process can be told.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where embedded backends keep their files (databases, keys, objects).
+    pub data_dir: PathBuf,
+    /// This process's id worker number, 0..8192. Replicas of a service that create rows must
+    /// differ; unset picks one at random, which collides with probability ~1/8192 per pair.
+    pub node_id: Option<u32>,
+    pub backends: Backends,
+    pub auth: AuthConfig,
+    pub gateway: GatewayConfig,
+    pub users: UsersConfig,
+    pub telemetry: TelemetryConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./data"),
+            node_id: None,
+            backends: Backends::default(),
+            auth: AuthConfig::default(),
+            gateway: GatewayConfig::default(),
+            users: UsersConfig::default(),
+            telemetry: TelemetryConfig::default(),
+        }
+    }
+}
+
+/// Where each concern's data lives. `None` means the embedded default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Backends {
+    /// A PostgreSQL *server* URL; each service creates and uses its own database on it.
+    pub postgres_url: Option<String>,
+    /// Service databases are named `<prefix><service>`, e.g. `photoshare_users`.
+    pub postgres_database_prefix: String,
+    pub redis_url: Option<String>,
+    pub kafka_brokers: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub s3_bucket: Option<String>,
+    pub s3_region: Option<String>,
+    pub scylla_nodes: Option<String>,
+    pub scylla_keyspace: Option<String>,
+}
+
+impl Default for Backends {
+    fn default() -> Self {
+        Backends {
+            postgres_url: None,
+            postgres_database_prefix: "photoshare_".to_owned(),
+            redis_url: None,
+            kafka_brokers: None,
+            s3_endpoint: None,
+            s3_bucket: None,
+            s3_region: None,
+            scylla_nodes: None,
+            scylla_keyspace: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// `iss` of access tokens; verifiers refuse any other.
+    pub issuer: String,
+    /// `aud` of access tokens; verifiers refuse any other.
+    pub audience: String,
+    pub access_token_ttl_secs: u32,
+    pub refresh_token_ttl_secs: u64,
+    /// PKCS#8 PEM of the Ed25519 signing key. Unset: `<data_dir>/keys/jwt-ed25519.pem`,
+    /// created on first start. Replicas of the users service must share one key.
+    pub signing_key_file: Option<PathBuf>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            issuer: "photoshare".to_owned(),
+            audience: "photoshare-app".to_owned(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            signing_key_file: None,
+        }
+    }
+}
+
+impl AuthConfig {
+    pub fn signing_key_path(&self, data_dir: &Path) -> PathBuf {
+        self.signing_key_file
+            .clone()
+            .unwrap_or_else(|| data_dir.join("keys").join("jwt-ed25519.pem"))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewayConfig {
+    pub listen: SocketAddr,
+    /// gRPC address of the users service.
+    pub users_url: String,
+    /// Deadline of every call to an internal service.
+    pub request_timeout_ms: u64,
+    /// Largest JSON body accepted; larger ones get 413 before they are read whole.
+    pub body_limit_bytes: usize,
+    /// Sign-up and login attempts allowed per client IP and minute (each limited separately).
+    pub auth_rate_limit_per_minute: u32,
+    /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+    /// HTTP worker threads; unset means one per core.
+    pub workers: Option<usize>,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            users_url: "http://127.0.0.1:50051".to_owned(),
+            request_timeout_ms: 5_000,
+            body_limit_bytes: 64 * 1024,
+            auth_rate_limit_per_minute: 10,
+            trust_forwarded_for: false,
+            workers: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UsersConfig {
+    pub listen: SocketAddr,
+}
+
+impl Default for UsersConfig {
+    fn default() -> Self {
+        UsersConfig {
+            listen: SocketAddr::from(([0, 0, 0, 0], 50051)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// One JSON object per line, for log collectors.
+    Json,
+    /// Human-readable lines, for a terminal.
+    Text,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryConfig {
+    pub log_format: LogFormat,
+    /// A `tracing` filter such as `info,photoshare_users=debug`.
+    pub log_filter: String,
+    /// OTLP/gRPC collector endpoint; unset means traces are not exported.
+    pub otlp_endpoint: Option<String>,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        TelemetryConfig {
+            log_format: LogFormat::Json,
+            log_filter: "info".to_owned(),
+            otlp_endpoint: None,
+        }
+    }
+}
+
+impl Config {
+    /// Reads the TOML file (if any), then applies the environment overrides.
+    pub fn load(
+        file: Option<&Path>,
+        env: &std::collections::HashMap<String, String>,
+    ) -> Result<Config, ConfigError> {
+        let mut config = match file {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        env::apply_overrides(&mut config, env)?;
+        Ok(config)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_means_every_backend_is_embedded() {
+        let config: Config = toml::from_str("").unwrap();
+        assert!(config.backends.postgres_url.is_none());
+        assert!(config.backends.kafka_brokers.is_none());
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let error = toml::from_str::<Config>("[gateway]\nlisten_adress = \"0.0.0.0:1\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("listen_adress"), "{error}");
+    }
+
+    #[test]
+    fn file_values_are_read() {
+        let config: Config = toml::from_str(
+            "data_dir = \"/var/lib/photoshare\"\n[gateway]\nbody_limit_bytes = 1024\n",
+        )
+        .unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("/var/lib/photoshare"));
+        assert_eq!(config.gateway.body_limit_bytes, 1024);
+        assert_eq!(config.gateway.request_timeout_ms, 5_000);
+    }
+
+    #[test]
+    fn the_signing_key_defaults_into_the_data_dir() {
+        let auth = AuthConfig::default();
+        assert_eq!(
+            auth.signing_key_path(Path::new("/d")),
+            PathBuf::from("/d/keys/jwt-ed25519.pem")
+        );
+    }
+}

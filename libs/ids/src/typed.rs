@@ -1,0 +1,82 @@
+//! Newtypes that keep user ids, photo ids and session ids apart, serialised as JSON strings.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("`{0}` is not an id: ids are decimal strings of a 64-bit number")]
+pub struct ParseIdError(pub String);
+
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ParseIdError;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                // `u64::from_str` accepts a leading '+', which is not a canonical id.
+                if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(ParseIdError(text.to_owned()));
+                }
+                text.parse().map($name).map_err(|_| ParseIdError(text.to_owned()))
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// A person's account.
+    UserId
+);
+typed_id!(
+    /// A photo post.
+    PhotoId
+);
+typed_id!(
+    /// One login: the chain of refresh tokens that rotate from one sign-in.
+    SessionId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_parse_from_canonical_decimal_only() {
+        assert_eq!("42".parse::<UserId>(), Ok(UserId(42)));
+        assert_eq!("18446744073709551615".parse::<PhotoId>(), Ok(PhotoId(u64::MAX)));
+        for bad in ["", "+1", "-1", "1e3", "0x10", "18446744073709551616", " 1"] {
+            assert!(bad.parse::<UserId>().is_err(), "{bad:?} parsed");
+        }
+    }
+
+    #[test]
+    fn display_and_parse_round_trip() {
+        let id = SessionId(1_234_567_890_123);
+        assert_eq!(id.to_string().parse::<SessionId>(), Ok(id));
+    }
+}

@@ -1,0 +1,23 @@
+//! The contracts between photoshare services: the gRPC services and messages generated from
+//! `proto/`, re-exported with the `tonic` and `prost` they were built with, plus [`ErrorCode`],
+//! the one list of error codes that every service speaks and the gateway turns into HTTP.
+//!
+//! This crate holds no service logic and depends on no other photoshare crate.
+
+pub mod error;
+
+pub use error::ErrorCode;
+pub use prost;
+pub use tonic;
+
+pub mod common {
+    pub mod v1 {
+        tonic::include_proto!("photoshare.common.v1");
+    }
+}
+
+pub mod users {
+    pub mod v1 {
+        tonic::include_proto!("photoshare.users.v1");
+    }
+}
