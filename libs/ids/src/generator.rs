@@ -26,6 +26,20 @@ impl WorkerId {
     pub fn get(self) -> u16 {
         self.0
     }
+
+    /// A random worker id, for processes that were given none. Two such processes collide with
+    /// probability 1/8192, so replicas that create rows should be given distinct ids instead.
+    pub fn random() -> WorkerId {
+        use std::hash::{BuildHasher, Hasher};
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u128(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        WorkerId((hasher.finish() % (1 << WORKER_BITS)) as u16)
+    }
 }
 
 /// Makes ids for one worker.

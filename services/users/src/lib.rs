@@ -1,0 +1,130 @@
+//! The users service: sign-up, login with Argon2id, sessions (an access JWT plus an opaque
+//! refresh token that rotates on every use, re-use revoking the whole login), profiles and batch
+//! lookups, served over gRPC (`photoshare.users.v1.Users`) with `/livez`, `/readyz` and
+//! `/metrics` on the same port.
+//!
+//! It owns the users database and is the only holder of the token signing key. It must not
+//! know HTTP routes or JSON shapes of the public API: that is the gateway's job.
+
+pub mod domain;
+pub mod error;
+pub mod keys;
+mod passwords;
+pub mod service;
+pub mod store;
+mod tokens;
+
+use std::sync::Arc;
+
+use photoshare_config::Config;
+use photoshare_db::{embed_migrations, Database, DatabaseLocation, DbError, MigrationFile};
+use photoshare_ids::{IdGenerator, WorkerId, WorkerIdOutOfRange};
+use photoshare_proto::users::v1::users_server::UsersServer;
+use photoshare_telemetry::grpc::{server_span, MetricsLayer};
+use photoshare_telemetry::{ops_router, Metrics, Readiness};
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+
+pub use error::UsersError;
+pub use service::UsersService;
+
+/// The service name: its database is `<prefix>users`, its metrics say `service="users"`.
+pub const SERVICE: &str = "users";
+
+pub static MIGRATIONS: &[MigrationFile] =
+    embed_migrations!("../../../migrations/users", 0001 "init");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error(transparent)]
+    SigningKey(#[from] keys::KeyFileError),
+    #[error(transparent)]
+    WorkerId(#[from] WorkerIdOutOfRange),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("gRPC server failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Where the users database is, from the configuration.
+pub fn database_location(config: &Config) -> Result<DatabaseLocation, DbError> {
+    DatabaseLocation::resolve(
+        SERVICE,
+        config.backends.postgres_url.as_deref(),
+        &config.backends.postgres_database_prefix,
+        &config.data_dir,
+    )
+}
+
+/// Opens the database and applies pending migrations.
+pub async fn open_database(config: &Config) -> Result<Database, DbError> {
+    let database = Database::open(&database_location(config)?).await?;
+    database.migrate(MIGRATIONS).await?;
+    Ok(database)
+}
+
+/// Runs the service on the configured address until `shutdown` is cancelled.
+pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), ServeError> {
+    let listener = TcpListener::bind(config.users.listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: config.users.listen.to_string(),
+            source,
+        })?;
+    serve(listener, config, shutdown).await
+}
+
+/// Runs the service on `listener` until `shutdown` is cancelled, then drains in-flight calls.
+pub async fn serve(listener: TcpListener, config: Config, shutdown: CancellationToken) -> Result<(), ServeError> {
+    let database = open_database(&config).await?;
+    let signing_key = keys::load_or_create(&config.auth.signing_key_path(&config.data_dir))?;
+    let worker = match config.node_id {
+        Some(id) => WorkerId::new(id)?,
+        None => WorkerId::random(),
+    };
+    let service = UsersService::new(
+        store::Store::new(database.clone()),
+        Arc::new(signing_key),
+        Arc::new(IdGenerator::new(worker)),
+        config.auth.clone(),
+    );
+    let metrics = Metrics::new();
+    let readiness: Arc<dyn Readiness> = Arc::new(DatabaseReadiness(database.clone()));
+    let routes = tonic::service::Routes::from(ops_router(readiness, metrics.clone()))
+        .add_service(UsersServer::new(service));
+    tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "users service listening");
+    tonic::transport::Server::builder()
+        .accept_http1(true)
+        .trace_fn(server_span)
+        .layer(MetricsLayer::new(SERVICE, metrics))
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned())
+        .await?;
+    database.close().await;
+    tracing::info!("users service stopped");
+    Ok(())
+}
+
+struct DatabaseReadiness(Database);
+
+impl Readiness for DatabaseReadiness {
+    fn check(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move { self.0.ping().await.map_err(|error| format!("users database: {error}")) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_migration_file_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/users");
+        let on_disk = std::fs::read_dir(dir)
+            .unwrap()
+            .filter(|entry| entry.as_ref().unwrap().path().extension().is_some_and(|e| e == "sql"))
+            .count();
+        assert_eq!(on_disk, super::MIGRATIONS.len(), "a migration file is not listed in MIGRATIONS");
+    }
+}
