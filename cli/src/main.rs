@@ -1,1 +1,97 @@
-fn main(){}
+//! `photoshare`: `dev` runs the whole product in one process, `serve <service>` runs one
+//! service (what containers do), `migrate` applies database migrations.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use photoshare::dev::DevApp;
+use photoshare::ServiceName;
+use photoshare_config::Config;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(name = "photoshare", version, about = "The photoshare backend.", after_help = env_help())]
+struct Cli {
+    /// A TOML config file (also `PHOTOSHARE_CONFIG`). Environment variables override it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every service in one process on embedded backends (PostgreSQL if PHOTOSHARE_POSTGRES_URL is set).
+    Dev {
+        /// Where data is kept across restarts.
+        #[arg(long, default_value = "./data")]
+        data_dir: PathBuf,
+        /// Where the REST API listens.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Run one service from configuration (for containers).
+    Serve {
+        #[arg(value_enum)]
+        service: ServiceName,
+    },
+    /// Apply every service's database migrations, then exit.
+    Migrate,
+}
+
+fn env_help() -> String {
+    let mut help = String::from("Environment variables:\n");
+    for (var, setting) in photoshare_config::ENV_VARS {
+        help.push_str(&format!("  {var:<38} {setting}\n"));
+    }
+    help
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let file = cli.config.clone().or_else(|| env.get("PHOTOSHARE_CONFIG").map(PathBuf::from));
+    let mut config = Config::load(file.as_deref(), &env).context("loading configuration")?;
+
+    match cli.command {
+        Command::Dev { data_dir, listen } => {
+            config.data_dir = data_dir;
+            config.gateway.listen = listen;
+            let _telemetry = photoshare_telemetry::init("photoshare-dev", &config.telemetry)?;
+            let mut app = DevApp::start(config).await?;
+            println!("photoshare ready at http://{}", app.addr);
+            tokio::select! {
+                _ = photoshare_telemetry::shutdown_signal() => app.stop().await,
+                failure = app.wait_for_failure() => failure,
+            }
+        }
+        Command::Serve { service } => {
+            let name = match service {
+                ServiceName::Gateway => photoshare_gateway::SERVICE,
+                ServiceName::Users => photoshare_users::SERVICE,
+            };
+            let _telemetry = photoshare_telemetry::init(name, &config.telemetry)?;
+            let shutdown = CancellationToken::new();
+            let trigger = shutdown.clone();
+            tokio::spawn(async move {
+                photoshare_telemetry::shutdown_signal().await;
+                trigger.cancel();
+            });
+            match service {
+                ServiceName::Gateway => photoshare_gateway::run(config, shutdown).await?,
+                ServiceName::Users => photoshare_users::run(config, shutdown).await?,
+            }
+            Ok(())
+        }
+        Command::Migrate => {
+            let _telemetry = photoshare_telemetry::init("photoshare-migrate", &config.telemetry)?;
+            photoshare::migrate(&config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+    }
+}

@@ -20,6 +20,16 @@ pub fn current() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
 }
 
+/// A fresh request id: 16 hex digits, unique enough to find one request in the logs.
+pub fn generate() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    format!("{:016x}", hasher.finish())
+}
+
 /// A request id the client sent is kept only if it is short and printable, so it cannot inject
 /// anything into logs or headers.
 pub fn accept_client_id(candidate: &str) -> bool {

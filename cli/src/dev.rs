@@ -1,0 +1,115 @@
+//! `photoshare dev`: every service in one process. Internal services listen on loopback ports
+//! chosen by the OS; the gateway listens where asked. The data lives under `data_dir` (or on
+//! PostgreSQL when `PHOTOSHARE_POSTGRES_URL` is set) and survives restarts.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use photoshare_config::Config;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// A running dev stack.
+pub struct DevApp {
+    /// Where the gateway listens.
+    pub addr: SocketAddr,
+    shutdown: CancellationToken,
+    tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)>,
+}
+
+impl DevApp {
+    /// Starts every service and waits until the gateway's `/readyz` passes.
+    pub async fn start(mut config: Config) -> anyhow::Result<DevApp> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+        let shutdown = CancellationToken::new();
+        let mut tasks = Vec::new();
+
+        let users_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding the users port")?;
+        config.gateway.users_url = format!("http://{}", users_listener.local_addr()?);
+        let users_config = config.clone();
+        let users_shutdown = shutdown.clone();
+        tasks.push((
+            "users",
+            tokio::spawn(async move {
+                photoshare_users::serve(users_listener, users_config, users_shutdown)
+                    .await
+                    .context("users service")
+            }),
+        ));
+
+        let gateway_listener = std::net::TcpListener::bind(config.gateway.listen)
+            .with_context(|| format!("binding the gateway to {}", config.gateway.listen))?;
+        let addr = gateway_listener.local_addr()?;
+        let gateway_shutdown = shutdown.clone();
+        tasks.push((
+            "gateway",
+            tokio::spawn(async move {
+                photoshare_gateway::serve(gateway_listener, config, gateway_shutdown)
+                    .await
+                    .context("gateway")
+            }),
+        ));
+
+        let app = DevApp { addr, shutdown, tasks };
+        app.wait_ready(Duration::from_secs(30)).await?;
+        Ok(app)
+    }
+
+    async fn wait_ready(&self, limit: Duration) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            if let Some((name, _)) = self.tasks.iter().find(|(_, task)| task.is_finished()) {
+                bail!("the {name} service stopped during start-up (see the log above)");
+            }
+            if http_status(self.addr, "/readyz").await == Some(200) {
+                return Ok(());
+            }
+            if started.elapsed() > limit {
+                bail!("not ready after {limit:?}: GET /readyz never answered 200");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Resolves when a service stops on its own (an error), with that error.
+    pub async fn wait_for_failure(&mut self) -> anyhow::Result<()> {
+        let tasks = self.tasks.iter_mut().map(|(name, task)| {
+            let name = *name;
+            Box::pin(async move { (name, task.await) })
+        });
+        let ((name, outcome), _, _) = futures::future::select_all(tasks).await;
+        match outcome {
+            Ok(Ok(())) => bail!("the {name} service stopped"),
+            Ok(Err(error)) => Err(error),
+            Err(join_error) => bail!("the {name} service panicked: {join_error}"),
+        }
+    }
+
+    /// Stops every service gracefully and waits for them.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        for (name, task) in self.tasks {
+            task.await
+                .with_context(|| format!("the {name} service panicked"))?
+                .with_context(|| format!("the {name} service failed while stopping"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The status code of a plain HTTP/1.1 GET, or `None` if nothing sensible answered. Enough to
+/// poll `/readyz` without pulling an HTTP client into the binary.
+async fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
+    let attempt = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await.ok()?;
+        std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+    };
+    tokio::time::timeout(Duration::from_secs(3), attempt).await.ok().flatten()
+}

@@ -1,0 +1,35 @@
+//! gRPC clients of the internal services, with deadlines and trace propagation on every call.
+
+use std::time::Duration;
+
+use photoshare_proto::users::v1::users_client::UsersClient;
+use photoshare_telemetry::grpc::ClientInterceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+
+pub type Users = UsersClient<InterceptedService<Channel, ClientInterceptor>>;
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid service URL `{url}`: {source}")]
+pub struct ClientError {
+    url: String,
+    source: tonic::transport::Error,
+}
+
+/// A lazily connecting channel: the gateway starts even if a service is not up yet, and
+/// `/readyz` says so until it is.
+fn channel(url: &str, timeout: Duration) -> Result<Channel, ClientError> {
+    let endpoint = Endpoint::from_shared(url.to_owned()).map_err(|source| ClientError {
+        url: url.to_owned(),
+        source,
+    })?;
+    Ok(endpoint
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(2))
+        .tcp_nodelay(true)
+        .connect_lazy())
+}
+
+pub fn users(url: &str, timeout: Duration) -> Result<Users, ClientError> {
+    Ok(UsersClient::with_interceptor(channel(url, timeout)?, ClientInterceptor))
+}

@@ -1,0 +1,31 @@
+//! The REST routes, one module per resource.
+
+pub mod auth;
+pub mod docs;
+pub mod ops;
+pub mod users;
+
+use actix_web::web;
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(
+            web::scope("/v1/auth")
+                .route("/signup", web::post().to(auth::signup))
+                .route("/login", web::post().to(auth::login))
+                .route("/refresh", web::post().to(auth::refresh))
+                .route("/logout", web::post().to(auth::logout)),
+        )
+        .route("/.well-known/jwks.json", web::get().to(auth::jwks))
+        .service(
+            web::resource("/v1/me")
+                .route(web::get().to(users::get_me))
+                .route(web::patch().to(users::update_me)),
+        )
+        .route("/v1/users/{username}", web::get().to(users::get_profile))
+        .route("/livez", web::get().to(ops::livez))
+        .route("/readyz", web::get().to(ops::readyz))
+        .route("/metrics", web::get().to(ops::metrics))
+        .route("/openapi.json", web::get().to(docs::openapi_json))
+        .service(docs::scalar());
+}

@@ -1,0 +1,90 @@
+//! `/v1/me` and `/v1/users/{username}`.
+
+use actix_web::{web, HttpResponse};
+use photoshare_proto::users::v1 as pb;
+
+use crate::authn::Caller;
+use crate::models::{Me, Profile, UpdateMeBody};
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+
+/// The caller's own profile.
+#[utoipa::path(get, path = "/v1/me", tag = "users", security(("bearer" = [])),
+    responses(
+        (status = 200, body = Me),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let user = state
+        .users
+        .clone()
+        .get_user(pb::GetUserRequest {
+            key: Some(pb::get_user_request::Key::Id(caller.user_id)),
+        })
+        .await
+        .map_err(deleted_account_is_unauthorized)?
+        .into_inner();
+    Ok(HttpResponse::Ok().json(Me::from_user(&user)))
+}
+
+/// Change the caller's display name, bio or privacy. Absent fields stay as they are.
+#[utoipa::path(patch, path = "/v1/me", tag = "users", security(("bearer" = [])), request_body = UpdateMeBody,
+    responses(
+        (status = 200, body = Me),
+        (status = 400, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<UpdateMeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let user = state
+        .users
+        .clone()
+        .update_profile(pb::UpdateProfileRequest {
+            user_id: caller.user_id,
+            display_name: body.display_name,
+            bio: body.bio,
+            is_private: body.is_private,
+        })
+        .await
+        .map_err(deleted_account_is_unauthorized)?
+        .into_inner();
+    Ok(HttpResponse::Ok().json(Me::from_user(&user)))
+}
+
+/// Someone's profile.
+#[utoipa::path(get, path = "/v1/users/{username}", tag = "users", security(("bearer" = [])),
+    params(("username" = String, Path, description = "Case-insensitive")),
+    responses(
+        (status = 200, body = Profile),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_profile(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    username: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let user = state
+        .users
+        .clone()
+        .get_user(pb::GetUserRequest {
+            key: Some(pb::get_user_request::Key::Username(username.into_inner())),
+        })
+        .await?
+        .into_inner();
+    Ok(HttpResponse::Ok().json(Profile::from_user(&user)))
+}
+
+/// A valid token whose account no longer exists is no longer a valid identity.
+fn deleted_account_is_unauthorized(status: tonic::Status) -> ApiError {
+    match ApiError::from(status) {
+        error if error.code == photoshare_proto::ErrorCode::NotFound => {
+            ApiError::unauthorized("the account of this token no longer exists")
+        }
+        error => error,
+    }
+}
