@@ -1,0 +1,169 @@
+//! `spawn_app` and request helpers (the zero2prod pattern).
+
+use std::path::PathBuf;
+use std::sync::Once;
+
+use photoshare::dev::DevApp;
+use photoshare_config::Config;
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async scenario `fn name(backend: Backend)` once per backend, as two tests.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident),+ $(,)?) => {
+        $(mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$scenario($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$scenario($crate::helpers::Backend::Postgres).await
+            }
+        })+
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub config: Config,
+    app: Option<DevApp>,
+    /// Kept so the directory lives as long as the app (and across restarts).
+    _data_dir: std::sync::Arc<tempfile::TempDir>,
+}
+
+fn init_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let mut telemetry = photoshare_config::TelemetryConfig::default();
+            telemetry.log_format = photoshare_config::LogFormat::Text;
+            std::mem::forget(photoshare_telemetry::init("test", &telemetry).unwrap());
+        }
+    });
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    init_logs();
+    let data_dir = std::sync::Arc::new(tempfile::tempdir().expect("a temporary directory"));
+    let mut config = Config::default();
+    config.data_dir = data_dir.path().to_path_buf();
+    config.gateway.listen = "127.0.0.1:0".parse().unwrap();
+    config.gateway.workers = Some(1);
+    // Tests sign up many accounts from 127.0.0.1; the rate-limit test lowers this again.
+    config.gateway.auth_rate_limit_per_minute = 10_000;
+    if backend == Backend::Postgres {
+        config.backends.postgres_url = Some(photoshare_test_support::require_postgres().await);
+        config.backends.postgres_database_prefix =
+            format!("{}_", photoshare_test_support::unique_name("api"));
+    }
+    adjust(&mut config);
+    start(config, data_dir).await
+}
+
+async fn start(config: Config, data_dir: std::sync::Arc<tempfile::TempDir>) -> TestApp {
+    let app = DevApp::start(config.clone()).await.expect("photoshare dev starts");
+    TestApp {
+        base: format!("http://{}", app.addr),
+        client: reqwest::Client::new(),
+        config,
+        app: Some(app),
+        _data_dir: data_dir,
+    }
+}
+
+impl TestApp {
+    /// Stops every service and starts them again on the same data.
+    pub async fn restart(mut self) -> TestApp {
+        self.app.take().unwrap().stop().await.expect("a clean stop");
+        start(self.config.clone(), self._data_dir.clone()).await
+    }
+
+    pub fn signing_key_path(&self) -> PathBuf {
+        self.config.auth.signing_key_path(&self.config.data_dir)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("request sent")
+    }
+
+    pub async fn post_authed(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request sent")
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Signs up `username` (email `<username>@example.com`, a fixed password); returns the Session.
+    pub async fn signup(&self, username: &str) -> Value {
+        let response = self
+            .post(
+                "/v1/auth/signup",
+                &json!({"username": username, "email": format!("{username}@example.com"), "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "signup of {username}");
+        response.json().await.unwrap()
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Asserts an RFC 9457 problem with `status` and `code`; returns the body.
+pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status for expected `{code}`");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string(), "{body}");
+    body
+}
+
+pub fn token(session: &Value) -> &str {
+    session["access_token"].as_str().expect("an access token")
+}
+
+pub fn refresh_token(session: &Value) -> &str {
+    session["refresh_token"].as_str().expect("a refresh token")
+}

@@ -1,0 +1,11 @@
+//! Black-box tests of the REST API: each test starts the whole product (`photoshare dev`, every
+//! service behind real gRPC) on a random port with a fresh database, and talks HTTP to it.
+//! Every scenario runs twice, on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod ops;
+mod tokens;
+mod users;
