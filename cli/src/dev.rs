@@ -22,12 +22,15 @@ pub struct DevApp {
 impl DevApp {
     /// Starts every service and waits until the gateway's `/readyz` passes.
     pub async fn start(mut config: Config) -> anyhow::Result<DevApp> {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
         let shutdown = CancellationToken::new();
         let mut tasks = Vec::new();
 
-        let users_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding the users port")?;
+        let users_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("binding the users port")?;
         config.gateway.users_url = format!("http://{}", users_listener.local_addr()?);
         let users_config = config.clone();
         let users_shutdown = shutdown.clone();
@@ -53,7 +56,11 @@ impl DevApp {
             }),
         ));
 
-        let app = DevApp { addr, shutdown, tasks };
+        let app = DevApp {
+            addr,
+            shutdown,
+            tasks,
+        };
         app.wait_ready(Duration::from_secs(30)).await?;
         Ok(app)
     }
@@ -111,5 +118,8 @@ async fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
         stream.read_exact(&mut head).await.ok()?;
         std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
     };
-    tokio::time::timeout(Duration::from_secs(3), attempt).await.ok().flatten()
+    tokio::time::timeout(Duration::from_secs(3), attempt)
+        .await
+        .ok()
+        .flatten()
 }

@@ -54,7 +54,10 @@ fn env_help() -> String {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let env: HashMap<String, String> = std::env::vars().collect();
-    let file = cli.config.clone().or_else(|| env.get("PHOTOSHARE_CONFIG").map(PathBuf::from));
+    let file = cli
+        .config
+        .clone()
+        .or_else(|| env.get("PHOTOSHARE_CONFIG").map(PathBuf::from));
     let mut config = Config::load(file.as_deref(), &env).context("loading configuration")?;
 
     match cli.command {

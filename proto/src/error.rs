@@ -79,7 +79,9 @@ impl ErrorCode {
     }
 
     pub fn parse(word: &str) -> Option<ErrorCode> {
-        ErrorCode::ALL.into_iter().find(|code| code.as_str() == word)
+        ErrorCode::ALL
+            .into_iter()
+            .find(|code| code.as_str() == word)
     }
 
     pub fn http_status(self) -> u16 {
@@ -210,7 +212,10 @@ mod tests {
             ErrorCode::from_status(&Status::deadline_exceeded("slow")),
             ErrorCode::Unavailable
         );
-        assert_eq!(ErrorCode::from_status(&Status::unknown("?")), ErrorCode::Internal);
+        assert_eq!(
+            ErrorCode::from_status(&Status::unknown("?")),
+            ErrorCode::Internal
+        );
     }
 
     #[test]

@@ -45,8 +45,10 @@ fn init_logs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            let mut telemetry = photoshare_config::TelemetryConfig::default();
-            telemetry.log_format = photoshare_config::LogFormat::Text;
+            let telemetry = photoshare_config::TelemetryConfig {
+                log_format: photoshare_config::LogFormat::Text,
+                ..Default::default()
+            };
             std::mem::forget(photoshare_telemetry::init("test", &telemetry).unwrap());
         }
     });
@@ -59,8 +61,10 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
     init_logs();
     let data_dir = std::sync::Arc::new(tempfile::tempdir().expect("a temporary directory"));
-    let mut config = Config::default();
-    config.data_dir = data_dir.path().to_path_buf();
+    let mut config = Config {
+        data_dir: data_dir.path().to_path_buf(),
+        ..Config::default()
+    };
     config.gateway.listen = "127.0.0.1:0".parse().unwrap();
     config.gateway.workers = Some(1);
     // Tests sign up many accounts from 127.0.0.1; the rate-limit test lowers this again.
@@ -75,7 +79,9 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
 }
 
 async fn start(config: Config, data_dir: std::sync::Arc<tempfile::TempDir>) -> TestApp {
-    let app = DevApp::start(config.clone()).await.expect("photoshare dev starts");
+    let app = DevApp::start(config.clone())
+        .await
+        .expect("photoshare dev starts");
     TestApp {
         base: format!("http://{}", app.addr),
         client: reqwest::Client::new(),
@@ -101,7 +107,12 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).json(body).send().await.expect("request sent")
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn post_authed(&self, path: &str, token: &str, body: &Value) -> Response {
@@ -115,7 +126,12 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request sent")
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
@@ -136,7 +152,11 @@ impl TestApp {
                 &json!({"username": username, "email": format!("{username}@example.com"), "password": PASSWORD}),
             )
             .await;
-        assert_eq!(response.status(), StatusCode::CREATED, "signup of {username}");
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "signup of {username}"
+        );
         response.json().await.unwrap()
     }
 }
@@ -145,7 +165,11 @@ pub const PASSWORD: &str = "correct horse battery";
 
 /// Asserts an RFC 9457 problem with `status` and `code`; returns the body.
 pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status().as_u16(), status, "status for expected `{code}`");
+    assert_eq!(
+        response.status().as_u16(),
+        status,
+        "status for expected `{code}`"
+    );
     let content_type = response
         .headers()
         .get("content-type")
@@ -156,7 +180,10 @@ pub async fn assert_problem(response: Response, status: u16, code: &str) -> Valu
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["status"], status, "{body}");
-    assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string(), "{body}");
+    assert!(
+        body["title"].is_string() && body["detail"].is_string() && body["type"].is_string(),
+        "{body}"
+    );
     body
 }
 

@@ -22,19 +22,40 @@ async fn metrics_record_request_latency_by_route_pattern() {
     let response = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.unwrap();
-    assert!(text.contains("photoshare_request_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains("photoshare_request_duration_seconds_bucket"),
+        "{text}"
+    );
     assert!(text.contains(r#"route="/v1/users/{username}""#), "{text}");
-    assert!(!text.contains("route=\"/v1/users/nina\""), "raw paths must not become series");
+    assert!(
+        !text.contains("route=\"/v1/users/nina\""),
+        "raw paths must not become series"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn responses_carry_a_request_id() {
     let app = spawn_app(Backend::Sqlite).await;
-    let response = app.client.get(app.url("/livez")).header("x-request-id", "abc-123").send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/livez"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()["x-request-id"], "abc-123");
     for hostile in ["has space", "quote\"inside", &"x".repeat(200)] {
-        let response = app.client.get(app.url("/livez")).header("x-request-id", hostile).send().await.unwrap();
-        let generated = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let response = app
+            .client
+            .get(app.url("/livez"))
+            .header("x-request-id", hostile)
+            .send()
+            .await
+            .unwrap();
+        let generated = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         assert_eq!(generated.len(), 16, "{hostile:?} was kept as {generated}");
     }
 }
@@ -42,7 +63,15 @@ async fn responses_carry_a_request_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_documents_every_auth_and_users_route() {
     let app = spawn_app(Backend::Sqlite).await;
-    let document: Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let document: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(document["openapi"].as_str().unwrap().starts_with("3."));
     let expected = [
         ("/v1/auth/signup", "post"),
@@ -55,7 +84,10 @@ async fn openapi_documents_every_auth_and_users_route() {
         ("/v1/users/{username}", "get"),
     ];
     for (path, method) in expected {
-        assert!(document["paths"][path][method].is_object(), "{method} {path} missing");
+        assert!(
+            document["paths"][path][method].is_object(),
+            "{method} {path} missing"
+        );
     }
     assert!(document["components"]["schemas"]["Problem"].is_object());
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());

@@ -16,7 +16,11 @@ async fn profile_updates_are_kept(backend: Backend) {
     let app = spawn_app(backend).await;
     let session = app.signup("ivan").await;
     let response = app
-        .patch("/v1/me", token(&session), &json!({"display_name": "Ivan P.", "bio": "photos\nof cats", "is_private": true}))
+        .patch(
+            "/v1/me",
+            token(&session),
+            &json!({"display_name": "Ivan P.", "bio": "photos\nof cats", "is_private": true}),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let me: Value = response.json().await.unwrap();
@@ -34,7 +38,12 @@ async fn profile_updates_are_kept(backend: Backend) {
         .unwrap();
     assert_eq!(me["display_name"], "Ivan P.");
     assert_eq!(me["is_private"], false);
-    let again: Value = app.get("/v1/me", token(&session)).await.json().await.unwrap();
+    let again: Value = app
+        .get("/v1/me", token(&session))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(again, me);
 }
 
@@ -50,16 +59,36 @@ async fn invalid_profile_updates_change_nothing(backend: Backend) {
         json!({"email": "new@example.com"}),
     ];
     for body in cases {
-        assert_problem(app.patch("/v1/me", token(&session), &body).await, 400, "validation_failed").await;
+        assert_problem(
+            app.patch("/v1/me", token(&session), &body).await,
+            400,
+            "validation_failed",
+        )
+        .await;
     }
     // A valid field next to an invalid one is not applied either.
     let mixed = json!({"display_name": "Judy", "bio": "x".repeat(151)});
-    assert_problem(app.patch("/v1/me", token(&session), &mixed).await, 400, "validation_failed").await;
-    let me: Value = app.get("/v1/me", token(&session)).await.json().await.unwrap();
+    assert_problem(
+        app.patch("/v1/me", token(&session), &mixed).await,
+        400,
+        "validation_failed",
+    )
+    .await;
+    let me: Value = app
+        .get("/v1/me", token(&session))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["display_name"], "judy");
     assert_eq!(me["bio"], "");
     assert_problem(
-        app.client.patch(app.url("/v1/me")).json(&json!({"bio": "x"})).send().await.unwrap(),
+        app.client
+            .patch(app.url("/v1/me"))
+            .json(&json!({"bio": "x"}))
+            .send()
+            .await
+            .unwrap(),
         401,
         "unauthorized",
     )
@@ -70,7 +99,8 @@ async fn others_see_a_profile_without_the_email(backend: Backend) {
     let app = spawn_app(backend).await;
     let kim = app.signup("kim").await;
     let leo = app.signup("leo").await;
-    app.patch("/v1/me", token(&kim), &json!({"bio": "hello"})).await;
+    app.patch("/v1/me", token(&kim), &json!({"bio": "hello"}))
+        .await;
 
     for path in ["/v1/users/kim", "/v1/users/KIM"] {
         let response = app.get(path, token(&leo)).await;
@@ -84,9 +114,18 @@ async fn others_see_a_profile_without_the_email(backend: Backend) {
         }
         assert!(profile["relationship"]["following"].is_boolean());
     }
-    assert_problem(app.get("/v1/users/nobody_here", token(&leo)).await, 404, "not_found").await;
     assert_problem(
-        app.client.get(app.url("/v1/users/kim")).send().await.unwrap(),
+        app.get("/v1/users/nobody_here", token(&leo)).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        app.client
+            .get(app.url("/v1/users/kim"))
+            .send()
+            .await
+            .unwrap(),
         401,
         "unauthorized",
     )

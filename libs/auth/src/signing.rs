@@ -29,7 +29,9 @@ pub struct SigningKey {
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the private key.
-        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -105,7 +107,10 @@ mod tests {
 
     #[test]
     fn garbage_is_not_a_key() {
-        assert!(matches!(SigningKey::from_pkcs8_pem("hello"), Err(KeyError::NotPem)));
+        assert!(matches!(
+            SigningKey::from_pkcs8_pem("hello"),
+            Err(KeyError::NotPem)
+        ));
         let not_a_key = pem::encode(pem::PRIVATE_KEY_LABEL, b"not a key");
         assert!(matches!(
             SigningKey::from_pkcs8_pem(&not_a_key),

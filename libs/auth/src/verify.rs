@@ -120,7 +120,10 @@ mod tests {
     const AUDIENCE: &str = "photoshare-app";
 
     fn now() -> u64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
     }
 
     fn claims() -> AccessClaims {
@@ -156,7 +159,12 @@ mod tests {
     }
 
     fn claims_with_times(verified: &AccessClaims) -> AccessClaims {
-        AccessClaims { iat: verified.iat, nbf: verified.nbf, exp: verified.exp, ..claims() }
+        AccessClaims {
+            iat: verified.iat,
+            nbf: verified.nbf,
+            exp: verified.exp,
+            ..claims()
+        }
     }
 
     #[test]
@@ -172,7 +180,10 @@ mod tests {
     fn hs256_keyed_with_the_public_key_is_refused() {
         let (key, verifier) = setup();
         let jwk = key.public_jwk();
-        for secret in [jwk.x.as_bytes().to_vec(), URL_SAFE_NO_PAD.decode(&jwk.x).unwrap()] {
+        for secret in [
+            jwk.x.as_bytes().to_vec(),
+            URL_SAFE_NO_PAD.decode(&jwk.x).unwrap(),
+        ] {
             let mut header = Header::new(Algorithm::HS256);
             header.kid = Some(key.kid().to_owned());
             let token =
@@ -187,9 +198,16 @@ mod tests {
         let (key, verifier) = setup();
         let token = key.sign(&claims()).unwrap();
         let mut parts: Vec<&str> = token.split('.').collect();
-        let forged = b64(&serde_json::to_string(&AccessClaims { sub: "1".into(), ..claims() }).unwrap());
+        let forged = b64(&serde_json::to_string(&AccessClaims {
+            sub: "1".into(),
+            ..claims()
+        })
+        .unwrap());
         parts[1] = &forged;
-        assert_eq!(verifier.verify(&parts.join(".")), Err(TokenError::BadSignature));
+        assert_eq!(
+            verifier.verify(&parts.join(".")),
+            Err(TokenError::BadSignature)
+        );
     }
 
     #[test]
@@ -218,18 +236,42 @@ mod tests {
     fn expired_and_not_yet_valid_tokens_are_refused() {
         let (key, verifier) = setup();
         let now = now();
-        let expired = AccessClaims { iat: now - 1000, nbf: now - 1000, exp: now - 120, ..claims() };
-        assert_eq!(verifier.verify(&key.sign(&expired).unwrap()), Err(TokenError::Expired));
-        let early = AccessClaims { nbf: now + 600, exp: now + 1200, ..claims() };
-        assert_eq!(verifier.verify(&key.sign(&early).unwrap()), Err(TokenError::NotYetValid));
+        let expired = AccessClaims {
+            iat: now - 1000,
+            nbf: now - 1000,
+            exp: now - 120,
+            ..claims()
+        };
+        assert_eq!(
+            verifier.verify(&key.sign(&expired).unwrap()),
+            Err(TokenError::Expired)
+        );
+        let early = AccessClaims {
+            nbf: now + 600,
+            exp: now + 1200,
+            ..claims()
+        };
+        assert_eq!(
+            verifier.verify(&key.sign(&early).unwrap()),
+            Err(TokenError::NotYetValid)
+        );
     }
 
     #[test]
     fn wrong_issuer_or_audience_is_refused() {
         let (key, verifier) = setup();
-        let other_issuer = AccessClaims { iss: "evil".into(), ..claims() };
-        assert_eq!(verifier.verify(&key.sign(&other_issuer).unwrap()), Err(TokenError::WrongIssuer));
-        let other_audience = AccessClaims { aud: "other-app".into(), ..claims() };
+        let other_issuer = AccessClaims {
+            iss: "evil".into(),
+            ..claims()
+        };
+        assert_eq!(
+            verifier.verify(&key.sign(&other_issuer).unwrap()),
+            Err(TokenError::WrongIssuer)
+        );
+        let other_audience = AccessClaims {
+            aud: "other-app".into(),
+            ..claims()
+        };
         assert_eq!(
             verifier.verify(&key.sign(&other_audience).unwrap()),
             Err(TokenError::WrongAudience)
@@ -239,8 +281,14 @@ mod tests {
     #[test]
     fn a_subject_that_is_not_a_user_id_is_refused() {
         let (key, verifier) = setup();
-        let odd = AccessClaims { sub: "admin".into(), ..claims() };
-        assert_eq!(verifier.verify(&key.sign(&odd).unwrap()), Err(TokenError::BadClaims));
+        let odd = AccessClaims {
+            sub: "admin".into(),
+            ..claims()
+        };
+        assert_eq!(
+            verifier.verify(&key.sign(&odd).unwrap()),
+            Err(TokenError::BadClaims)
+        );
     }
 
     #[test]

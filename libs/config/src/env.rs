@@ -13,7 +13,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PHOTOSHARE_DATA_DIR", "data_dir"),
     ("PHOTOSHARE_NODE_ID", "node_id"),
     ("PHOTOSHARE_POSTGRES_URL", "backends.postgres_url"),
-    ("PHOTOSHARE_POSTGRES_DATABASE_PREFIX", "backends.postgres_database_prefix"),
+    (
+        "PHOTOSHARE_POSTGRES_DATABASE_PREFIX",
+        "backends.postgres_database_prefix",
+    ),
     ("PHOTOSHARE_REDIS_URL", "backends.redis_url"),
     ("PHOTOSHARE_KAFKA_BROKERS", "backends.kafka_brokers"),
     ("PHOTOSHARE_S3_ENDPOINT", "backends.s3_endpoint"),
@@ -25,7 +28,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PHOTOSHARE_GATEWAY_LISTEN", "gateway.listen"),
     ("PHOTOSHARE_USERS_URL", "gateway.users_url"),
     ("PHOTOSHARE_USERS_LISTEN", "users.listen"),
-    ("PHOTOSHARE_LOG_FORMAT", "telemetry.log_format (json | text)"),
+    (
+        "PHOTOSHARE_LOG_FORMAT",
+        "telemetry.log_format (json | text)",
+    ),
     ("PHOTOSHARE_LOG", "telemetry.log_filter"),
     ("OTEL_EXPORTER_OTLP_ENDPOINT", "telemetry.otlp_endpoint"),
 ];
@@ -49,12 +55,18 @@ pub(crate) fn apply_overrides(
         backends.postgres_database_prefix = prefix;
     }
     override_with(&mut backends.redis_url, text("PHOTOSHARE_REDIS_URL"));
-    override_with(&mut backends.kafka_brokers, text("PHOTOSHARE_KAFKA_BROKERS"));
+    override_with(
+        &mut backends.kafka_brokers,
+        text("PHOTOSHARE_KAFKA_BROKERS"),
+    );
     override_with(&mut backends.s3_endpoint, text("PHOTOSHARE_S3_ENDPOINT"));
     override_with(&mut backends.s3_bucket, text("PHOTOSHARE_S3_BUCKET"));
     override_with(&mut backends.s3_region, text("PHOTOSHARE_S3_REGION"));
     override_with(&mut backends.scylla_nodes, text("PHOTOSHARE_SCYLLA_NODES"));
-    override_with(&mut backends.scylla_keyspace, text("PHOTOSHARE_SCYLLA_KEYSPACE"));
+    override_with(
+        &mut backends.scylla_keyspace,
+        text("PHOTOSHARE_SCYLLA_KEYSPACE"),
+    );
     if let Some(path) = get("PHOTOSHARE_JWT_SIGNING_KEY_FILE") {
         config.auth.signing_key_file = Some(PathBuf::from(path));
     }
@@ -104,10 +116,13 @@ where
 {
     match env.get(var).map(String::as_str).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(text) => text.parse().map(Some).map_err(|error: T::Err| ConfigError::Env {
-            var,
-            reason: format!("`{text}`: {error}"),
-        }),
+        Some(text) => text
+            .parse()
+            .map(Some)
+            .map_err(|error: T::Err| ConfigError::Env {
+                var,
+                reason: format!("`{text}`: {error}"),
+            }),
     }
 }
 
@@ -116,7 +131,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -135,8 +153,14 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(config.backends.postgres_url.as_deref(), Some("postgres://env@db:5432"));
-        assert_eq!(config.backends.redis_url.as_deref(), Some("redis://cache:6379"));
+        assert_eq!(
+            config.backends.postgres_url.as_deref(),
+            Some("postgres://env@db:5432")
+        );
+        assert_eq!(
+            config.backends.redis_url.as_deref(),
+            Some("redis://cache:6379")
+        );
         assert_eq!(config.gateway.listen.to_string(), "127.0.0.1:9000");
         assert_eq!(config.node_id, Some(12));
     }
@@ -146,7 +170,10 @@ mod tests {
         let mut config = Config::default();
         config.backends.postgres_url = Some("postgres://kept".into());
         apply_overrides(&mut config, &env(&[("PHOTOSHARE_POSTGRES_URL", "")])).unwrap();
-        assert_eq!(config.backends.postgres_url.as_deref(), Some("postgres://kept"));
+        assert_eq!(
+            config.backends.postgres_url.as_deref(),
+            Some("postgres://kept")
+        );
     }
 
     #[test]
@@ -180,7 +207,11 @@ mod tests {
         let mut config = Config::default();
         apply_overrides(&mut config, &env(&values)).unwrap();
         let debug = format!("{config:?}");
-        assert_eq!(debug.matches("x://set").count(), ENV_VARS.len() - 4, "{debug}");
+        assert_eq!(
+            debug.matches("x://set").count(),
+            ENV_VARS.len() - 4,
+            "{debug}"
+        );
         assert_eq!(config.telemetry.log_format, LogFormat::Text);
         assert_eq!(config.users.listen.to_string(), "127.0.0.1:7");
     }

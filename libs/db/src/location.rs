@@ -11,8 +11,13 @@ use crate::{Backend, DbError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseLocation {
-    Sqlite { path: PathBuf },
-    Postgres { server_url: String, database: String },
+    Sqlite {
+        path: PathBuf,
+    },
+    Postgres {
+        server_url: String,
+        database: String,
+    },
 }
 
 impl DatabaseLocation {
@@ -70,8 +75,9 @@ impl DatabaseLocation {
                 database,
             } => {
                 create_postgres_database(server_url, database).await?;
-                let mut url = url::Url::parse(server_url)
-                    .map_err(|error| DbError::Location(format!("{}: {error}", redact(server_url))))?;
+                let mut url = url::Url::parse(server_url).map_err(|error| {
+                    DbError::Location(format!("{}: {error}", redact(server_url)))
+                })?;
                 url.set_path(&format!("/{database}"));
                 Ok(url.to_string())
             }
@@ -86,7 +92,11 @@ impl fmt::Display for DatabaseLocation {
             DatabaseLocation::Postgres {
                 server_url,
                 database,
-            } => write!(f, "PostgreSQL database `{database}` at {}", redact(server_url)),
+            } => write!(
+                f,
+                "PostgreSQL database `{database}` at {}",
+                redact(server_url)
+            ),
         }
     }
 }
@@ -103,13 +113,10 @@ async fn create_postgres_database(server_url: &str, database: &str) -> Result<()
     } else {
         options.database("postgres")
     };
-    let mut admin = options
-        .connect()
-        .await
-        .map_err(|source| DbError::Connect {
-            target: server.clone(),
-            source,
-        })?;
+    let mut admin = options.connect().await.map_err(|source| DbError::Connect {
+        target: server.clone(),
+        source,
+    })?;
     let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
         .bind(database)
         .fetch_optional(&mut admin)
@@ -138,15 +145,18 @@ async fn create_postgres_database(server_url: &str, database: &str) -> Result<()
 
 fn server_url_names_database(url: &str) -> bool {
     url::Url::parse(url)
-        .map(|url| url.path().trim_start_matches('/').len() > 0)
+        .map(|url| !url.path().trim_start_matches('/').is_empty())
         .unwrap_or(false)
 }
 
 fn is_duplicate_database(error: &sqlx::Error) -> bool {
-    error.as_database_error().and_then(|e| e.code()).is_some_and(|code| {
-        // 42P04 duplicate_database; 23505 when two CREATE DATABASE race on pg_database.
-        code == "42P04" || code == "23505"
-    })
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| {
+            // 42P04 duplicate_database; 23505 when two CREATE DATABASE race on pg_database.
+            code == "42P04" || code == "23505"
+        })
 }
 
 /// The URL with its password replaced, fit for logs and error messages.
@@ -167,8 +177,14 @@ mod tests {
 
     #[test]
     fn no_postgres_url_means_a_sqlite_file_in_the_data_dir() {
-        let location = DatabaseLocation::resolve("users", None, "photoshare_", Path::new("/d")).unwrap();
-        assert_eq!(location, DatabaseLocation::Sqlite { path: PathBuf::from("/d/users.db") });
+        let location =
+            DatabaseLocation::resolve("users", None, "photoshare_", Path::new("/d")).unwrap();
+        assert_eq!(
+            location,
+            DatabaseLocation::Sqlite {
+                path: PathBuf::from("/d/users.db")
+            }
+        );
     }
 
     #[test]
@@ -181,20 +197,31 @@ mod tests {
         )
         .unwrap();
         assert_eq!(location.backend(), Backend::Postgres);
-        assert!(matches!(&location, DatabaseLocation::Postgres { database, .. } if database == "photoshare_users"));
+        assert!(
+            matches!(&location, DatabaseLocation::Postgres { database, .. } if database == "photoshare_users")
+        );
         assert!(!location.to_string().contains("secret"), "{location}");
     }
 
     #[test]
     fn database_names_that_need_quoting_are_refused() {
         for prefix in ["Photo", "a\"; DROP", "x-y"] {
-            assert!(DatabaseLocation::resolve("users", Some("postgres://h"), prefix, Path::new(".")).is_err());
+            assert!(DatabaseLocation::resolve(
+                "users",
+                Some("postgres://h"),
+                prefix,
+                Path::new(".")
+            )
+            .is_err());
         }
     }
 
     #[test]
     fn passwords_never_reach_messages() {
-        assert_eq!(redact("postgres://u:pw@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact("postgres://u:pw@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(redact("postgres://h:5432"), "postgres://h:5432");
     }
 

@@ -14,15 +14,16 @@ pub struct MigrationFile {
     pub sql: &'static str,
 }
 
-/// Embeds a service's migration files: `embed_migrations!("../../migrations/users", 1 "init")`
-/// reads `0001_init.sql` relative to the calling file.
+/// Embeds a service's migration files, relative to the calling file:
+/// `embed_migrations!("../../migrations/users", 1 => "0001_init")` reads `0001_init.sql` as
+/// version 1.
 #[macro_export]
 macro_rules! embed_migrations {
-    ($dir:literal, $($version:literal $description:literal),+ $(,)?) => {
+    ($dir:literal, $($version:literal => $file:literal),+ $(,)?) => {
         &[$($crate::MigrationFile {
             version: $version,
-            description: $description,
-            sql: include_str!(concat!($dir, "/", stringify!($version), "_", $description, ".sql")),
+            description: $file,
+            sql: include_str!(concat!($dir, "/", $file, ".sql")),
         }),+]
     };
 }

@@ -1,9 +1,12 @@
 //! The db lib against both real backends: a fresh SQLite file and a fresh PostgreSQL database.
 
-use photoshare_db::{embed_migrations, is_unique_violation, Backend, Database, DatabaseLocation, MigrationFile};
+use photoshare_db::{
+    embed_migrations, is_unique_violation, Backend, Database, DatabaseLocation, MigrationFile,
+};
 use sqlx::Row;
 
-static MIGRATIONS: &[MigrationFile] = embed_migrations!("migrations", 0001 "sample", 0002 "second");
+static MIGRATIONS: &[MigrationFile] =
+    embed_migrations!("migrations", 1 => "0001_sample", 2 => "0002_second");
 
 async fn sqlite(dir: &tempfile::TempDir) -> DatabaseLocation {
     DatabaseLocation::resolve("sample", None, "unused_", dir.path()).unwrap()

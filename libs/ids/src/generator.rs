@@ -131,7 +131,9 @@ mod tests {
         let handles: Vec<_> = (0..4)
             .map(|_| {
                 let generator = Arc::clone(&generator);
-                std::thread::spawn(move || (0..50_000).map(|_| generator.next_id()).collect::<Vec<_>>())
+                std::thread::spawn(move || {
+                    (0..50_000).map(|_| generator.next_id()).collect::<Vec<_>>()
+                })
             })
             .collect();
         let mut all = HashSet::new();
@@ -145,9 +147,15 @@ mod tests {
 
     #[test]
     fn creation_time_and_worker_are_recoverable() {
-        let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        let before = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
         let id = IdGenerator::new(WorkerId::new(8191).unwrap()).next_id();
-        let after = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        let after = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
         let parts = decompose(id);
         assert!((before..=after).contains(&parts.unix_ms), "{parts:?}");
         assert_eq!(parts.worker, 8191);

@@ -68,7 +68,10 @@ mod tests {
     #[test]
     fn ids_parse_from_canonical_decimal_only() {
         assert_eq!("42".parse::<UserId>(), Ok(UserId(42)));
-        assert_eq!("18446744073709551615".parse::<PhotoId>(), Ok(PhotoId(u64::MAX)));
+        assert_eq!(
+            "18446744073709551615".parse::<PhotoId>(),
+            Ok(PhotoId(u64::MAX))
+        );
         for bad in ["", "+1", "-1", "1e3", "0x10", "18446744073709551616", " 1"] {
             assert!(bad.parse::<UserId>().is_err(), "{bad:?} parsed");
         }

@@ -41,12 +41,11 @@ impl Drop for TelemetryGuard {
 pub fn init(service: &str, config: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
 
-    let filter = EnvFilter::try_new(&config.log_filter).map_err(|source| {
-        TelemetryError::Filter {
+    let filter =
+        EnvFilter::try_new(&config.log_filter).map_err(|source| TelemetryError::Filter {
             filter: config.log_filter.clone(),
             source,
-        }
-    })?;
+        })?;
     let provider = tracer_provider(service, config)?;
     // Spans get trace ids even with no exporter, so `traceparent` still propagates.
     let otel_layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("photoshare"));

@@ -35,7 +35,10 @@ pub fn ops_router(readiness: Arc<dyn Readiness>, metrics: Metrics) -> Router {
 async fn readyz(State(state): State<OpsState>) -> impl IntoResponse {
     match state.readiness.check().await {
         Ok(()) => (StatusCode::OK, "ready".to_owned()),
-        Err(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}")),
+        Err(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {reason}"),
+        ),
     }
 }
 

@@ -21,7 +21,9 @@ pub fn postgres_server_url() -> String {
 /// The PostgreSQL server URL after checking that it answers; panics with instructions if not.
 pub async fn require_postgres() -> String {
     let url = postgres_server_url();
-    let options: PgConnectOptions = url.parse().expect("PHOTOSHARE_TEST_POSTGRES_URL is a valid URL");
+    let options: PgConnectOptions = url
+        .parse()
+        .expect("PHOTOSHARE_TEST_POSTGRES_URL is a valid URL");
     let attempt = tokio::time::timeout(
         Duration::from_secs(5),
         options.database("postgres").connect(),

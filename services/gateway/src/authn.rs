@@ -48,9 +48,16 @@ impl KeyCache {
     /// Fetches the JWKS from the users service and replaces the cached keys.
     pub async fn fetch(&self) -> Result<(), tonic::Status> {
         *self.last_fetch.lock().expect("lock poisoned") = Some(Instant::now());
-        let json = self.users.clone().get_jwks(GetJwksRequest {}).await?.into_inner().json;
-        let jwks: JwkSet = serde_json::from_str(&json)
-            .map_err(|error| tonic::Status::internal(format!("the users service sent a bad JWKS: {error}")))?;
+        let json = self
+            .users
+            .clone()
+            .get_jwks(GetJwksRequest {})
+            .await?
+            .into_inner()
+            .json;
+        let jwks: JwkSet = serde_json::from_str(&json).map_err(|error| {
+            tonic::Status::internal(format!("the users service sent a bad JWKS: {error}"))
+        })?;
         let loaded = Loaded {
             verifier: Arc::new(TokenVerifier::new(&jwks, &self.issuer, &self.audience)),
             jwks_json: Arc::from(json),
@@ -82,18 +89,24 @@ impl KeyCache {
     /// Verifies a bearer token, refetching keys once if it names a key we do not know.
     pub async fn verify(&self, token: &str) -> Result<Caller, ApiError> {
         let kid = TokenVerifier::key_id_of(token);
-        let known = self
-            .loaded()
-            .is_some_and(|loaded| kid.as_deref().is_some_and(|kid| loaded.verifier.knows_key(kid)));
+        let known = self.loaded().is_some_and(|loaded| {
+            kid.as_deref()
+                .is_some_and(|kid| loaded.verifier.knows_key(kid))
+        });
         if !known && kid.is_some() && self.may_refetch() {
             self.fetch().await?;
         }
-        let loaded = self.loaded().ok_or_else(|| ApiError::from(tonic::Status::unavailable("no keys")))?;
+        let loaded = self
+            .loaded()
+            .ok_or_else(|| ApiError::from(tonic::Status::unavailable("no keys")))?;
         let claims = loaded.verifier.verify(token).map_err(|error| {
             tracing::info!(reason = %error, "access token refused");
             ApiError::unauthorized("the access token is invalid or expired")
         })?;
-        let user_id = claims.user_id().map(|id| id.0).ok_or_else(|| ApiError::unauthorized("bad subject"))?;
+        let user_id = claims
+            .user_id()
+            .map(|id| id.0)
+            .ok_or_else(|| ApiError::unauthorized("bad subject"))?;
         Ok(Caller { user_id })
     }
 }
@@ -122,7 +135,11 @@ impl FromRequest for Caller {
 }
 
 fn bearer_token(request: &HttpRequest) -> Option<String> {
-    let value = request.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let value = request
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())

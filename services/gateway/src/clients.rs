@@ -31,5 +31,8 @@ fn channel(url: &str, timeout: Duration) -> Result<Channel, ClientError> {
 }
 
 pub fn users(url: &str, timeout: Duration) -> Result<Users, ClientError> {
-    Ok(UsersClient::with_interceptor(channel(url, timeout)?, ClientInterceptor))
+    Ok(UsersClient::with_interceptor(
+        channel(url, timeout)?,
+        ClientInterceptor,
+    ))
 }

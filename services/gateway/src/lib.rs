@@ -38,22 +38,30 @@ pub enum ServeError {
     #[error(transparent)]
     Client(#[from] clients::ClientError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("HTTP server failed: {0}")]
     Server(std::io::Error),
 }
 
 /// Runs the gateway on the configured address until `shutdown` is cancelled.
 pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), ServeError> {
-    let listener = std::net::TcpListener::bind(config.gateway.listen).map_err(|source| ServeError::Bind {
-        addr: config.gateway.listen.to_string(),
-        source,
-    })?;
+    let listener =
+        std::net::TcpListener::bind(config.gateway.listen).map_err(|source| ServeError::Bind {
+            addr: config.gateway.listen.to_string(),
+            source,
+        })?;
     serve(listener, config, shutdown).await
 }
 
 /// Serves on `listener` until `shutdown` is cancelled, then finishes in-flight requests.
-pub async fn serve(listener: std::net::TcpListener, config: Config, shutdown: CancellationToken) -> Result<(), ServeError> {
+pub async fn serve(
+    listener: std::net::TcpListener,
+    config: Config,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
     let gateway = &config.gateway;
     let timeout = Duration::from_millis(gateway.request_timeout_ms);
     let users = clients::users(&gateway.users_url, timeout)?;
@@ -69,12 +77,18 @@ pub async fn serve(listener: std::net::TcpListener, config: Config, shutdown: Ca
     let state = web::Data::new(AppState {
         users,
         keys,
-        rate_limits: AuthRateLimits::new(gateway.auth_rate_limit_per_minute, gateway.trust_forwarded_for),
+        rate_limits: AuthRateLimits::new(
+            gateway.auth_rate_limit_per_minute,
+            gateway.trust_forwarded_for,
+        ),
         metrics: Metrics::new(),
     });
     spawn_rate_limit_housekeeping(state.clone(), shutdown.clone());
 
-    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let server = build_server(listener, state, gateway).map_err(|source| ServeError::Bind {
         addr: addr.clone(),
         source,
@@ -101,7 +115,11 @@ fn build_server(
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .app_data(web::JsonConfig::default().limit(body_limit).error_handler(problem::json_error))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(body_limit)
+                    .error_handler(problem::json_error),
+            )
             .app_data(web::PathConfig::default().error_handler(problem::path_error))
             .app_data(web::QueryConfig::default().error_handler(problem::query_error))
             .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
@@ -133,9 +151,15 @@ async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::not_found("no such resource"))
 }
 
-fn method_not_allowed<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+fn method_not_allowed<B>(
+    response: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let (request, _) = response.into_parts();
-    let problem = ApiError::new(ErrorCode::MethodNotAllowed, "this method is not allowed here").error_response();
+    let problem = ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "this method is not allowed here",
+    )
+    .error_response();
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(request, problem).map_into_right_body(),
     ))

@@ -27,23 +27,37 @@ pub async fn observe(
         .map(str::to_owned)
         .unwrap_or_else(request_id::generate);
     let method = request.method().to_string();
-    let metrics = request.app_data::<web::Data<AppState>>().map(|state| state.metrics.clone());
-    let span = tracing::info_span!("http", request_id = %id, method = %method, path = %request.path());
+    let metrics = request
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.metrics.clone());
+    let span =
+        tracing::info_span!("http", request_id = %id, method = %method, path = %request.path());
 
     let result = request_id::scope(id.clone(), next.call(request).instrument(span.clone())).await;
     let mut response = result?;
 
     let status = response.status();
-    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
     let elapsed = started.elapsed();
     if let Some(metrics) = metrics {
-        metrics.observe_request("gateway", "http", &route, status.as_str(), elapsed.as_secs_f64());
+        metrics.observe_request(
+            "gateway",
+            "http",
+            &route,
+            status.as_str(),
+            elapsed.as_secs_f64(),
+        );
     }
     span.in_scope(|| {
         tracing::info!(status = status.as_u16(), route = %route, latency_ms = elapsed.as_secs_f64() * 1000.0, "request");
     });
     if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     Ok(response)
 }

@@ -77,7 +77,10 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE)));
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+        ));
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
@@ -105,28 +108,41 @@ impl From<tonic::Status> for ApiError {
 
 /// Turns actix's JSON body errors into problems: unknown fields and malformed JSON are the
 /// caller's fault (400), too large is 413, and a body that is not JSON at all is 415.
-pub fn json_error(error: actix_web::error::JsonPayloadError, _request: &actix_web::HttpRequest) -> actix_web::Error {
+pub fn json_error(
+    error: actix_web::error::JsonPayloadError,
+    _request: &actix_web::HttpRequest,
+) -> actix_web::Error {
     use actix_web::error::JsonPayloadError;
     let api_error = match &error {
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-            ApiError::new(ErrorCode::PayloadTooLarge, format!("the body is larger than {limit} bytes"))
-        }
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the body is larger than {limit} bytes"),
+        ),
         JsonPayloadError::ContentType => ApiError::new(
             ErrorCode::UnsupportedMediaType,
             "send the body as JSON with `Content-Type: application/json`",
         ),
-        JsonPayloadError::Deserialize(inner) => ApiError::validation(format!("invalid JSON body: {inner}")),
+        JsonPayloadError::Deserialize(inner) => {
+            ApiError::validation(format!("invalid JSON body: {inner}"))
+        }
         other => ApiError::validation(format!("unreadable body: {other}")),
     };
     api_error.into()
 }
 
 /// Turns path and query extraction errors into 400 problems.
-pub fn path_error(error: actix_web::error::PathError, _request: &actix_web::HttpRequest) -> actix_web::Error {
+pub fn path_error(
+    error: actix_web::error::PathError,
+    _request: &actix_web::HttpRequest,
+) -> actix_web::Error {
     ApiError::validation(format!("invalid path: {error}")).into()
 }
 
-pub fn query_error(error: actix_web::error::QueryPayloadError, _request: &actix_web::HttpRequest) -> actix_web::Error {
+pub fn query_error(
+    error: actix_web::error::QueryPayloadError,
+    _request: &actix_web::HttpRequest,
+) -> actix_web::Error {
     ApiError::validation(format!("invalid query: {error}")).into()
 }
 

@@ -44,7 +44,11 @@ impl AuthRateLimits {
         request.peer_addr().map(|addr| addr.ip())
     }
 
-    pub fn check(&self, limiter: &DefaultKeyedRateLimiter<IpAddr>, request: &HttpRequest) -> Result<(), ApiError> {
+    pub fn check(
+        &self,
+        limiter: &DefaultKeyedRateLimiter<IpAddr>,
+        request: &HttpRequest,
+    ) -> Result<(), ApiError> {
         let Some(ip) = self.client_ip(request) else {
             return Ok(());
         };
@@ -53,7 +57,10 @@ impl AuthRateLimits {
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             ApiError {
                 retry_after: Some(seconds.max(1)),
-                ..ApiError::new(ErrorCode::RateLimited, "too many attempts from this address, slow down")
+                ..ApiError::new(
+                    ErrorCode::RateLimited,
+                    "too many attempts from this address, slow down",
+                )
             }
         })
     }

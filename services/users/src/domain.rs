@@ -103,7 +103,12 @@ impl std::fmt::Debug for Password {
 
 /// Free text shown on a profile: a length limit and no control characters (newlines are
 /// allowed where `multiline`).
-fn profile_text(field: &str, raw: &str, max_chars: usize, multiline: bool) -> Result<String, String> {
+fn profile_text(
+    field: &str,
+    raw: &str,
+    max_chars: usize,
+    multiline: bool,
+) -> Result<String, String> {
     if raw.chars().count() > max_chars {
         return Err(format!("{field} must be at most {max_chars} characters"));
     }
@@ -134,7 +139,15 @@ mod tests {
     #[test]
     fn usernames_are_lowercased_and_checked() {
         assert_eq!(Username::parse("Alice_B.9").unwrap().as_str(), "alice_b.9");
-        for bad in ["ab", &"a".repeat(31), "with space", "émile", "a-b", "semi;colon", ""] {
+        for bad in [
+            "ab",
+            &"a".repeat(31),
+            "with space",
+            "émile",
+            "a-b",
+            "semi;colon",
+            "",
+        ] {
             assert!(Username::parse(bad).is_err(), "{bad:?} accepted");
         }
         assert!(Username::parse(&"a".repeat(30)).is_ok());
@@ -145,7 +158,16 @@ mod tests {
         let email = Email::parse("Ann.Lee@Example.COM").unwrap();
         assert_eq!(email.as_typed(), "Ann.Lee@Example.COM");
         assert_eq!(email.normalized(), "ann.lee@example.com");
-        for bad in ["", "plain", "@example.com", "a@b", "a@@b.com", "a b@c.com", "a@.com", "a@com."] {
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@b",
+            "a@@b.com",
+            "a b@c.com",
+            "a@.com",
+            "a@com.",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -157,7 +179,10 @@ mod tests {
         // Characters, not bytes: seven accented letters are still too short.
         assert!(Password::parse("ééééééé").is_err());
         assert!(Password::parse(&"x".repeat(2000)).is_err());
-        assert_eq!(format!("{:?}", Password::parse("secret-pass").unwrap()), "Password(***)");
+        assert_eq!(
+            format!("{:?}", Password::parse("secret-pass").unwrap()),
+            "Password(***)"
+        );
     }
 
     #[test]

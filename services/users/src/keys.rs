@@ -9,9 +9,15 @@ use photoshare_auth::{KeyError, SigningKey};
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
     #[error("cannot read the signing key {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot write a new signing key to {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the signing key {path} is unusable: {source}")]
     Invalid { path: PathBuf, source: KeyError },
 }
@@ -24,9 +30,11 @@ pub fn load_or_create(path: &Path) -> Result<SigningKey, KeyFileError> {
         }),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let key = SigningKey::generate();
-            write_private(path, key.to_pkcs8_pem().as_bytes()).map_err(|source| KeyFileError::Write {
-                path: path.to_owned(),
-                source,
+            write_private(path, key.to_pkcs8_pem().as_bytes()).map_err(|source| {
+                KeyFileError::Write {
+                    path: path.to_owned(),
+                    source,
+                }
             })?;
             tracing::info!(path = %path.display(), kid = key.kid(), "created a new token signing key");
             Ok(key)
@@ -82,7 +90,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("jwt.pem");
         std::fs::write(&path, "garbage").unwrap();
-        assert!(matches!(load_or_create(&path), Err(KeyFileError::Invalid { .. })));
+        assert!(matches!(
+            load_or_create(&path),
+            Err(KeyFileError::Invalid { .. })
+        ));
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "garbage");
     }
 }

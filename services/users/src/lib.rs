@@ -33,7 +33,7 @@ pub use service::UsersService;
 pub const SERVICE: &str = "users";
 
 pub static MIGRATIONS: &[MigrationFile] =
-    embed_migrations!("../../../migrations/users", 0001 "init");
+    embed_migrations!("../../../migrations/users", 1 => "0001_init");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -44,7 +44,10 @@ pub enum ServeError {
     #[error(transparent)]
     WorkerId(#[from] WorkerIdOutOfRange),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("gRPC server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
 }
@@ -78,7 +81,11 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), Serv
 }
 
 /// Runs the service on `listener` until `shutdown` is cancelled, then drains in-flight calls.
-pub async fn serve(listener: TcpListener, config: Config, shutdown: CancellationToken) -> Result<(), ServeError> {
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
     let database = open_database(&config).await?;
     let signing_key = keys::load_or_create(&config.auth.signing_key_path(&config.data_dir))?;
     let worker = match config.node_id {
@@ -112,7 +119,12 @@ struct DatabaseReadiness(Database);
 
 impl Readiness for DatabaseReadiness {
     fn check(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move { self.0.ping().await.map_err(|error| format!("users database: {error}")) })
+        Box::pin(async move {
+            self.0
+                .ping()
+                .await
+                .map_err(|error| format!("users database: {error}"))
+        })
     }
 }
 
@@ -123,8 +135,19 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/users");
         let on_disk = std::fs::read_dir(dir)
             .unwrap()
-            .filter(|entry| entry.as_ref().unwrap().path().extension().is_some_and(|e| e == "sql"))
+            .filter(|entry| {
+                entry
+                    .as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|e| e == "sql")
+            })
             .count();
-        assert_eq!(on_disk, super::MIGRATIONS.len(), "a migration file is not listed in MIGRATIONS");
+        assert_eq!(
+            on_disk,
+            super::MIGRATIONS.len(),
+            "a migration file is not listed in MIGRATIONS"
+        );
     }
 }

@@ -7,7 +7,8 @@ use anyhow::Context;
 async fn main() -> anyhow::Result<()> {
     let env: std::collections::HashMap<String, String> = std::env::vars().collect();
     let file = env.get("PHOTOSHARE_CONFIG").map(std::path::PathBuf::from);
-    let config = photoshare_config::Config::load(file.as_deref(), &env).context("loading configuration")?;
+    let config =
+        photoshare_config::Config::load(file.as_deref(), &env).context("loading configuration")?;
     let _telemetry = photoshare_telemetry::init(photoshare_users::SERVICE, &config.telemetry)?;
     let shutdown = tokio_util::sync::CancellationToken::new();
     let trigger = shutdown.clone();
@@ -15,5 +16,7 @@ async fn main() -> anyhow::Result<()> {
         photoshare_telemetry::shutdown_signal().await;
         trigger.cancel();
     });
-    photoshare_users::run(config, shutdown).await.context("users service")
+    photoshare_users::run(config, shutdown)
+        .await
+        .context("users service")
 }

@@ -28,7 +28,8 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Us
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.clone());
-        let parsed = PasswordHash::new(&stored).map_err(|error| UsersError::Hashing(error.to_string()))?;
+        let parsed =
+            PasswordHash::new(&stored).map_err(|error| UsersError::Hashing(error.to_string()))?;
         let matches = Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok();
@@ -54,7 +55,9 @@ mod tests {
     async fn a_hash_verifies_its_password_only() {
         let stored = hash("correct horse".into()).await.unwrap();
         assert!(stored.starts_with("$argon2id$"), "{stored}");
-        assert!(verify("correct horse".into(), Some(stored.clone())).await.unwrap());
+        assert!(verify("correct horse".into(), Some(stored.clone()))
+            .await
+            .unwrap());
         assert!(!verify("wrong horse".into(), Some(stored)).await.unwrap());
     }
 

@@ -27,7 +27,12 @@ pub struct UsersService {
 }
 
 impl UsersService {
-    pub fn new(store: Store, signing_key: Arc<SigningKey>, ids: Arc<IdGenerator>, auth: AuthConfig) -> Self {
+    pub fn new(
+        store: Store,
+        signing_key: Arc<SigningKey>,
+        ids: Arc<IdGenerator>,
+        auth: AuthConfig,
+    ) -> Self {
         UsersService {
             store,
             signing_key,
@@ -37,7 +42,12 @@ impl UsersService {
     }
 
     /// A new refresh token for `session_id` and an access token for `user`.
-    fn issue(&self, user: &UserRecord, session_id: u64, refresh_secret: String) -> Result<pb::Session, UsersError> {
+    fn issue(
+        &self,
+        user: &UserRecord,
+        session_id: u64,
+        refresh_secret: String,
+    ) -> Result<pb::Session, UsersError> {
         let now = unix_seconds();
         let claims = AccessClaims {
             iss: self.auth.issuer.clone(),
@@ -133,11 +143,23 @@ impl UsersService {
         let now_ms = unix_millis();
         let rotation = self
             .store
-            .rotate_refresh_token(&presented, &next.hash, self.refresh_expiry_ms(now_ms), now_ms)
+            .rotate_refresh_token(
+                &presented,
+                &next.hash,
+                self.refresh_expiry_ms(now_ms),
+                now_ms,
+            )
             .await?;
         match rotation {
-            Rotation::Rotated { user_id, session_id } => {
-                let user = self.store.user_by_id(user_id).await?.ok_or(UsersError::InvalidRefreshToken)?;
+            Rotation::Rotated {
+                user_id,
+                session_id,
+            } => {
+                let user = self
+                    .store
+                    .user_by_id(user_id)
+                    .await?
+                    .ok_or(UsersError::InvalidRefreshToken)?;
                 self.issue(&user, session_id, next.secret)
             }
             Rotation::ReuseDetected { session_id } => {
@@ -148,7 +170,10 @@ impl UsersService {
         }
     }
 
-    async fn update_profile(&self, request: pb::UpdateProfileRequest) -> Result<pb::User, UsersError> {
+    async fn update_profile(
+        &self,
+        request: pb::UpdateProfileRequest,
+    ) -> Result<pb::User, UsersError> {
         let change = ProfileChange {
             display_name: request
                 .display_name
@@ -156,7 +181,12 @@ impl UsersService {
                 .map(parse_display_name)
                 .transpose()
                 .map_err(UsersError::Invalid)?,
-            bio: request.bio.as_deref().map(parse_bio).transpose().map_err(UsersError::Invalid)?,
+            bio: request
+                .bio
+                .as_deref()
+                .map(parse_bio)
+                .transpose()
+                .map_err(UsersError::Invalid)?,
             is_private: request.is_private,
         };
         let user = self
@@ -170,19 +200,37 @@ impl UsersService {
 
 #[tonic::async_trait]
 impl pb::users_server::Users for UsersService {
-    async fn sign_up(&self, request: Request<pb::SignUpRequest>) -> Result<Response<pb::Session>, Status> {
-        Ok(Response::new(UsersService::sign_up(self, request.into_inner()).await?))
+    async fn sign_up(
+        &self,
+        request: Request<pb::SignUpRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
+        Ok(Response::new(
+            UsersService::sign_up(self, request.into_inner()).await?,
+        ))
     }
 
-    async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::Session>, Status> {
-        Ok(Response::new(UsersService::login(self, request.into_inner()).await?))
+    async fn login(
+        &self,
+        request: Request<pb::LoginRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
+        Ok(Response::new(
+            UsersService::login(self, request.into_inner()).await?,
+        ))
     }
 
-    async fn refresh(&self, request: Request<pb::RefreshRequest>) -> Result<Response<pb::Session>, Status> {
-        Ok(Response::new(UsersService::refresh(self, request.into_inner()).await?))
+    async fn refresh(
+        &self,
+        request: Request<pb::RefreshRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
+        Ok(Response::new(
+            UsersService::refresh(self, request.into_inner()).await?,
+        ))
     }
 
-    async fn logout(&self, request: Request<pb::LogoutRequest>) -> Result<Response<pb::LogoutResponse>, Status> {
+    async fn logout(
+        &self,
+        request: Request<pb::LogoutRequest>,
+    ) -> Result<Response<pb::LogoutResponse>, Status> {
         let request = request.into_inner();
         let hash = hash_refresh_token(&request.refresh_token);
         let revoked = self
@@ -194,20 +242,32 @@ impl pb::users_server::Users for UsersService {
         Ok(Response::new(pb::LogoutResponse {}))
     }
 
-    async fn get_user(&self, request: Request<pb::GetUserRequest>) -> Result<Response<pb::User>, Status> {
+    async fn get_user(
+        &self,
+        request: Request<pb::GetUserRequest>,
+    ) -> Result<Response<pb::User>, Status> {
         let found = match request.into_inner().key {
             Some(pb::get_user_request::Key::Id(id)) => self.store.user_by_id(id).await,
             Some(pb::get_user_request::Key::Username(name)) => {
-                self.store.user_by_username(&name.to_ascii_lowercase()).await
+                self.store
+                    .user_by_username(&name.to_ascii_lowercase())
+                    .await
             }
-            None => Err(UsersError::Invalid("an id or a username is required".into())),
+            None => Err(UsersError::Invalid(
+                "an id or a username is required".into(),
+            )),
         }?;
         let user = found.ok_or(UsersError::NotFound)?;
         Ok(Response::new(to_proto(&user)))
     }
 
-    async fn update_profile(&self, request: Request<pb::UpdateProfileRequest>) -> Result<Response<pb::User>, Status> {
-        Ok(Response::new(UsersService::update_profile(self, request.into_inner()).await?))
+    async fn update_profile(
+        &self,
+        request: Request<pb::UpdateProfileRequest>,
+    ) -> Result<Response<pb::User>, Status> {
+        Ok(Response::new(
+            UsersService::update_profile(self, request.into_inner()).await?,
+        ))
     }
 
     async fn batch_get_users(
@@ -218,14 +278,21 @@ impl pb::users_server::Users for UsersService {
         if request.ids.len() + request.usernames.len() > MAX_BATCH {
             return Err(UsersError::Invalid(format!("at most {MAX_BATCH} users per batch")).into());
         }
-        let usernames: Vec<String> = request.usernames.iter().map(|n| n.to_ascii_lowercase()).collect();
+        let usernames: Vec<String> = request
+            .usernames
+            .iter()
+            .map(|n| n.to_ascii_lowercase())
+            .collect();
         let users = self.store.users_batch(&request.ids, &usernames).await?;
         Ok(Response::new(pb::BatchGetUsersResponse {
             users: users.iter().map(to_proto).collect(),
         }))
     }
 
-    async fn get_jwks(&self, _request: Request<pb::GetJwksRequest>) -> Result<Response<pb::Jwks>, Status> {
+    async fn get_jwks(
+        &self,
+        _request: Request<pb::GetJwksRequest>,
+    ) -> Result<Response<pb::Jwks>, Status> {
         let json = serde_json::to_string(&self.signing_key.jwks())
             .map_err(|error| Status::internal(error.to_string()))?;
         Ok(Response::new(pb::Jwks { json }))
@@ -245,7 +312,10 @@ fn to_proto(user: &UserRecord) -> pb::User {
 }
 
 fn unix_seconds() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn unix_millis() -> i64 {

@@ -94,7 +94,9 @@ impl Store {
             Ok(row) => user_from_row(&row)?,
             Err(error) if is_unique_violation(&error) => {
                 drop(tx);
-                return Err(self.which_is_taken(user.username, user.email_normalized).await?);
+                return Err(self
+                    .which_is_taken(user.username, user.email_normalized)
+                    .await?);
             }
             Err(error) => return Err(error.into()),
         };
@@ -103,18 +105,24 @@ impl Store {
         Ok(record)
     }
 
-    async fn which_is_taken(&self, username: &str, email_normalized: &str) -> Result<UsersError, UsersError> {
-        let username_taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-            .bind(username)
-            .fetch_optional(self.database.pool())
-            .await?;
+    async fn which_is_taken(
+        &self,
+        username: &str,
+        email_normalized: &str,
+    ) -> Result<UsersError, UsersError> {
+        let username_taken: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+                .bind(username)
+                .fetch_optional(self.database.pool())
+                .await?;
         if username_taken.is_some() {
             return Ok(UsersError::UsernameTaken);
         }
-        let email_taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1")
-            .bind(email_normalized)
-            .fetch_optional(self.database.pool())
-            .await?;
+        let email_taken: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM users WHERE email_normalized = $1")
+                .bind(email_normalized)
+                .fetch_optional(self.database.pool())
+                .await?;
         Ok(if email_taken.is_some() {
             UsersError::EmailTaken
         } else {
@@ -124,7 +132,10 @@ impl Store {
     }
 
     /// The user and password hash for a username or an email (both already normalised).
-    pub async fn credentials(&self, login: &str) -> Result<Option<(UserRecord, String)>, UsersError> {
+    pub async fn credentials(
+        &self,
+        login: &str,
+    ) -> Result<Option<(UserRecord, String)>, UsersError> {
         let row = sqlx::query(&format!(
             "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1 OR email_normalized = $1"
         ))
@@ -135,7 +146,12 @@ impl Store {
             .transpose()
     }
 
-    pub async fn open_session(&self, user_id: u64, session: &NewSession<'_>, now_ms: i64) -> Result<(), UsersError> {
+    pub async fn open_session(
+        &self,
+        user_id: u64,
+        session: &NewSession<'_>,
+        now_ms: i64,
+    ) -> Result<(), UsersError> {
         let mut tx = self.database.pool().begin().await?;
         insert_session(&mut tx, user_id, session, now_ms).await?;
         tx.commit().await?;
@@ -187,7 +203,10 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
-            return Ok(Rotation::Rotated { user_id, session_id });
+            return Ok(Rotation::Rotated {
+                user_id,
+                session_id,
+            });
         }
 
         let already_rotated = row.try_get::<Option<i64>, _>("rotated_at_ms")?.is_some();
@@ -201,7 +220,12 @@ impl Store {
     }
 
     /// Revokes the session of `token_hash` if it belongs to `user_id`. Unknown tokens are ignored.
-    pub async fn revoke_session_of_token(&self, user_id: u64, token_hash: &str, now_ms: i64) -> Result<bool, UsersError> {
+    pub async fn revoke_session_of_token(
+        &self,
+        user_id: u64,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<bool, UsersError> {
         let revoked = sqlx::query(
             "UPDATE sessions SET revoked_at_ms = $3, revoked_reason = 'logout' \
              WHERE revoked_at_ms IS NULL AND user_id = $2 \
@@ -225,15 +249,21 @@ impl Store {
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>, UsersError> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
-            .bind(username)
-            .fetch_optional(self.database.pool())
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(self.database.pool())
+        .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
     /// Users with any of these ids or usernames, in one query.
-    pub async fn users_batch(&self, ids: &[u64], usernames: &[String]) -> Result<Vec<UserRecord>, UsersError> {
+    pub async fn users_batch(
+        &self,
+        ids: &[u64],
+        usernames: &[String],
+    ) -> Result<Vec<UserRecord>, UsersError> {
         if ids.is_empty() && usernames.is_empty() {
             return Ok(Vec::new());
         }
@@ -241,8 +271,16 @@ impl Store {
         let name_slots = placeholders(1 + ids.len(), usernames.len());
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users WHERE id IN ({}) OR username IN ({})",
-            if ids.is_empty() { "NULL".to_owned() } else { id_slots },
-            if usernames.is_empty() { "NULL".to_owned() } else { name_slots },
+            if ids.is_empty() {
+                "NULL".to_owned()
+            } else {
+                id_slots
+            },
+            if usernames.is_empty() {
+                "NULL".to_owned()
+            } else {
+                name_slots
+            },
         );
         let mut query = sqlx::query(&sql);
         for id in ids {
@@ -255,7 +293,12 @@ impl Store {
         rows.iter().map(user_from_row).collect()
     }
 
-    pub async fn update_profile(&self, id: u64, change: &ProfileChange, now_ms: i64) -> Result<Option<UserRecord>, UsersError> {
+    pub async fn update_profile(
+        &self,
+        id: u64,
+        change: &ProfileChange,
+        now_ms: i64,
+    ) -> Result<Option<UserRecord>, UsersError> {
         let row = sqlx::query(&format!(
             "UPDATE users SET display_name = COALESCE($2, display_name), bio = COALESCE($3, bio), \
              is_private = COALESCE($4, is_private), updated_at_ms = $5 WHERE id = $1 RETURNING {USER_COLUMNS}"

@@ -9,7 +9,10 @@ use crate::models::{LoginBody, RefreshBody, Session, SignUpBody};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 
-fn session_response(status: actix_web::http::StatusCode, session: pb::Session) -> Result<HttpResponse, ApiError> {
+fn session_response(
+    status: actix_web::http::StatusCode,
+    session: pb::Session,
+) -> Result<HttpResponse, ApiError> {
     let session = Session::from_proto(session)
         .ok_or_else(|| ApiError::from(tonic::Status::internal("session without a user")))?;
     Ok(HttpResponse::build(status).json(session))
@@ -28,7 +31,9 @@ pub async fn signup(
     request: HttpRequest,
     body: web::Json<SignUpBody>,
 ) -> Result<HttpResponse, ApiError> {
-    state.rate_limits.check(&state.rate_limits.signup, &request)?;
+    state
+        .rate_limits
+        .check(&state.rate_limits.signup, &request)?;
     let body = body.into_inner();
     let session = state
         .users
@@ -57,7 +62,9 @@ pub async fn login(
     request: HttpRequest,
     body: web::Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
-    state.rate_limits.check(&state.rate_limits.login, &request)?;
+    state
+        .rate_limits
+        .check(&state.rate_limits.login, &request)?;
     let body = body.into_inner();
     let session = state
         .users
@@ -78,7 +85,10 @@ pub async fn login(
         (status = 200, description = "New tokens", body = Session),
         (status = 401, description = "`unauthorized`: unknown, expired, rotated or revoked token", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshBody>) -> Result<HttpResponse, ApiError> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshBody>,
+) -> Result<HttpResponse, ApiError> {
     let session = state
         .users
         .clone()

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): starts the backends the tests need, then runs formatting,
+# lints and every test. A backend that cannot be started fails the run loudly; nothing is skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# A build directory outside the clone lets repeated runs on one machine reuse compiled crates.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/photoshare-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+step() { printf '\n==> %s\n' "$*"; }
+fail() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
+
+ensure_postgres() {
+    if [[ -n "${PHOTOSHARE_TEST_POSTGRES_URL:-}" ]]; then
+        step "PostgreSQL: using PHOTOSHARE_TEST_POSTGRES_URL"
+        return
+    fi
+    if pg_isready -q -h 127.0.0.1 -p 5432; then
+        step "PostgreSQL: running on 127.0.0.1:5432"
+    else
+        step "PostgreSQL: not running, starting it"
+        local version
+        version="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1)" \
+            || fail "PostgreSQL is not installed (no /etc/postgresql); install it or set PHOTOSHARE_TEST_POSTGRES_URL"
+        [[ -n "$version" ]] || fail "PostgreSQL is not installed (no /etc/postgresql); install it or set PHOTOSHARE_TEST_POSTGRES_URL"
+        pg_ctlcluster --skip-systemctl-redirect "$version" main start \
+            || fail "could not start PostgreSQL $version: pg_ctlcluster --skip-systemctl-redirect $version main start"
+        for _ in $(seq 1 30); do
+            pg_isready -q -h 127.0.0.1 -p 5432 && break
+            sleep 1
+        done
+        pg_isready -q -h 127.0.0.1 -p 5432 || fail "PostgreSQL did not accept connections on 127.0.0.1:5432 within 30 s"
+    fi
+    # Databases left by earlier runs of the tests (each test makes its own) are dropped here.
+    psql -h 127.0.0.1 -U postgres -d postgres -Atc \
+        "SELECT datname FROM pg_database WHERE datname ~ '^(api|dbtest)_[0-9]+_[0-9]+_[0-9]+_'" |
+        while read -r database; do
+            psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS \"$database\" WITH (FORCE)" >/dev/null || true
+        done
+}
+
+ensure_postgres
+
+step "cargo fmt --check"
+cargo fmt --all -- --check || fail "code is not formatted: run cargo fmt --all"
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings || fail "clippy found problems"
+
+step "cargo test"
+cargo test --workspace --locked
