@@ -16,7 +16,7 @@ pub struct DevApp {
     /// Where the gateway listens.
     pub addr: SocketAddr,
     shutdown: CancellationToken,
-    tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)>,
+    tasks: Vec<ServiceTask>,
 }
 
 impl DevApp {
@@ -32,28 +32,17 @@ impl DevApp {
             .await
             .context("binding the users port")?;
         config.gateway.users_url = format!("http://{}", users_listener.local_addr()?);
-        let users_config = config.clone();
-        let users_shutdown = shutdown.clone();
-        tasks.push((
+        tasks.push(spawn_service(
             "users",
-            tokio::spawn(async move {
-                photoshare_users::serve(users_listener, users_config, users_shutdown)
-                    .await
-                    .context("users service")
-            }),
+            photoshare_users::serve(users_listener, config.clone(), shutdown.clone()),
         ));
 
         let gateway_listener = std::net::TcpListener::bind(config.gateway.listen)
             .with_context(|| format!("binding the gateway to {}", config.gateway.listen))?;
         let addr = gateway_listener.local_addr()?;
-        let gateway_shutdown = shutdown.clone();
-        tasks.push((
+        tasks.push(spawn_service(
             "gateway",
-            tokio::spawn(async move {
-                photoshare_gateway::serve(gateway_listener, config, gateway_shutdown)
-                    .await
-                    .context("gateway")
-            }),
+            photoshare_gateway::serve(gateway_listener, config, shutdown.clone()),
         ));
 
         let app = DevApp {
@@ -105,6 +94,21 @@ impl DevApp {
         }
         Ok(())
     }
+}
+
+type ServiceTask = (&'static str, JoinHandle<anyhow::Result<()>>);
+
+fn spawn_service<E>(
+    name: &'static str,
+    serve: impl std::future::Future<Output = Result<(), E>> + Send + 'static,
+) -> ServiceTask
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    (
+        name,
+        tokio::spawn(async move { serve.await.with_context(|| format!("{name} service")) }),
+    )
 }
 
 /// The status code of a plain HTTP/1.1 GET, or `None` if nothing sensible answered. Enough to

@@ -10,7 +10,6 @@ use clap::{Parser, Subcommand};
 use photoshare::dev::DevApp;
 use photoshare::ServiceName;
 use photoshare_config::Config;
-use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
 #[command(name = "photoshare", version, about = "The photoshare backend.", after_help = env_help())]
@@ -78,12 +77,7 @@ async fn main() -> anyhow::Result<()> {
                 ServiceName::Users => photoshare_users::SERVICE,
             };
             let _telemetry = photoshare_telemetry::init(name, &config.telemetry)?;
-            let shutdown = CancellationToken::new();
-            let trigger = shutdown.clone();
-            tokio::spawn(async move {
-                photoshare_telemetry::shutdown_signal().await;
-                trigger.cancel();
-            });
+            let shutdown = photoshare_telemetry::cancel_on_signal();
             match service {
                 ServiceName::Gateway => photoshare_gateway::run(config, shutdown).await?,
                 ServiceName::Users => photoshare_users::run(config, shutdown).await?,

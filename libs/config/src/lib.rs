@@ -216,6 +216,17 @@ impl Config {
         Ok(config)
     }
 
+    /// The configuration of this process: the file named by `PHOTOSHARE_CONFIG` (if any) and
+    /// the process environment. For binaries; libraries take a `Config`.
+    pub fn from_process_env() -> Result<Config, ConfigError> {
+        let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+        let file = env
+            .get("PHOTOSHARE_CONFIG")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        Config::load(file.as_deref(), &env)
+    }
+
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),

@@ -16,4 +16,4 @@ pub mod shutdown;
 pub use logging::{init, TelemetryError, TelemetryGuard};
 pub use metrics::Metrics;
 pub use ops::{ops_router, Readiness};
-pub use shutdown::shutdown_signal;
+pub use shutdown::{cancel_on_signal, shutdown_signal};

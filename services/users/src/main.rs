@@ -1,21 +1,13 @@
-//! Runs the users service alone, from `PHOTOSHARE_*` environment variables and an optional
-//! config file named by `PHOTOSHARE_CONFIG` (the `photoshare` binary does the same with more).
+//! Runs the users service alone, configured by `PHOTOSHARE_*` environment variables and the
+//! optional file named by `PHOTOSHARE_CONFIG` (`photoshare serve users` does the same).
 
 use anyhow::Context;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
-    let file = env.get("PHOTOSHARE_CONFIG").map(std::path::PathBuf::from);
-    let config =
-        photoshare_config::Config::load(file.as_deref(), &env).context("loading configuration")?;
+    let config = photoshare_config::Config::from_process_env().context("loading configuration")?;
     let _telemetry = photoshare_telemetry::init(photoshare_users::SERVICE, &config.telemetry)?;
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let trigger = shutdown.clone();
-    tokio::spawn(async move {
-        photoshare_telemetry::shutdown_signal().await;
-        trigger.cancel();
-    });
+    let shutdown = photoshare_telemetry::cancel_on_signal();
     photoshare_users::run(config, shutdown)
         .await
         .context("users service")
