@@ -1,4 +1,5 @@
-//! Installs the process-wide `tracing` subscriber: a JSON (or text) log layer whose lines carry
+//! Installs the process-wide `tracing` subscriber, writing to stderr (stdout is the program's
+//! own output, such as `photoshare ready at ...`): a JSON (or text) log layer whose lines carry
 //! the fields of the enclosing spans (so `request_id` appears on every line of a request), and an
 //! OpenTelemetry layer so spans get W3C trace ids that cross process boundaries.
 
@@ -54,6 +55,7 @@ pub fn init(service: &str, config: &TelemetryConfig) -> Result<TelemetryGuard, T
         LogFormat::Json => (
             Some(
                 tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
                     .json()
                     .with_current_span(true)
                     .with_span_list(true)
@@ -61,7 +63,10 @@ pub fn init(service: &str, config: &TelemetryConfig) -> Result<TelemetryGuard, T
             ),
             None,
         ),
-        LogFormat::Text => (None, Some(tracing_subscriber::fmt::layer())),
+        LogFormat::Text => (
+            None,
+            Some(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)),
+        ),
     };
     let _already_installed = tracing_subscriber::registry()
         .with(filter)
