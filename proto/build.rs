@@ -5,6 +5,7 @@ use std::path::PathBuf;
 const PROTOS: &[&str] = &[
     "photoshare/common/v1/common.proto",
     "photoshare/users/v1/users.proto",
+    "photoshare/events/v1/events.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -21,3 +21,9 @@ pub mod users {
         tonic::include_proto!("photoshare.users.v1");
     }
 }
+
+pub mod events {
+    pub mod v1 {
+        tonic::include_proto!("photoshare.events.v1");
+    }
+}

@@ -10,6 +10,7 @@ pub mod grpc;
 pub mod logging;
 pub mod metrics;
 pub mod ops;
+pub mod propagation;
 pub mod request_id;
 pub mod shutdown;
 
