@@ -24,7 +24,9 @@ impl Default for Backoff {
 impl Backoff {
     /// The ceiling of the wait after `failures` failed attempts (1 = after the first failure).
     pub fn ceiling(&self, failures: u32) -> Duration {
-        let factor = 1u32.checked_shl(failures.saturating_sub(1)).unwrap_or(u32::MAX);
+        let factor = 1u32
+            .checked_shl(failures.saturating_sub(1))
+            .unwrap_or(u32::MAX);
         self.base.saturating_mul(factor).min(self.cap)
     }
 

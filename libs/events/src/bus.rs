@@ -15,6 +15,8 @@ pub struct Delivery {
 pub(crate) enum Position {
     /// The row id in the local log.
     Local(i64),
+    /// Where the record sits in Kafka.
+    Kafka { partition: i32, offset: i64 },
 }
 
 #[async_trait]
@@ -23,7 +25,11 @@ pub trait EventBus: Send + Sync {
     async fn publish(&self, message: &Message) -> Result<(), EventError>;
 
     /// Joins consumer group `group` on `topics`. A new group starts from the beginning.
-    async fn subscribe(&self, group: &str, topics: &[String]) -> Result<Box<dyn Subscription>, EventError>;
+    async fn subscribe(
+        &self,
+        group: &str,
+        topics: &[String],
+    ) -> Result<Box<dyn Subscription>, EventError>;
 }
 
 #[async_trait]

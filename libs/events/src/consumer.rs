@@ -90,7 +90,12 @@ async fn handle_with_retries(
     }
 }
 
-async fn dead_letter(bus: &dyn EventBus, message: &Message, error: &HandlerError, attempts: u32) -> Result<(), EventError> {
+async fn dead_letter(
+    bus: &dyn EventBus,
+    message: &Message,
+    error: &HandlerError,
+    attempts: u32,
+) -> Result<(), EventError> {
     let mut headers = message.headers.clone();
     headers.push((HEADER_DLQ_ERROR.to_owned(), error.to_string()));
     headers.push((HEADER_DLQ_ATTEMPTS.to_owned(), attempts.to_string()));

@@ -11,6 +11,7 @@ mod backoff;
 mod bus;
 mod consumer;
 mod error;
+mod kafka;
 mod local;
 mod message;
 mod outbox;
@@ -19,8 +20,11 @@ pub use backoff::Backoff;
 pub use bus::{Delivery, EventBus, Subscription};
 pub use consumer::{run_consumer, Handler, HandlerError};
 pub use error::EventError;
+pub use kafka::{KafkaBus, KafkaSettings};
 pub use local::LocalLog;
-pub use message::{Message, HEADER_DLQ_ATTEMPTS, HEADER_DLQ_ERROR, HEADER_EVENT_ID, HEADER_EVENT_TYPE};
+pub use message::{
+    Message, HEADER_DLQ_ATTEMPTS, HEADER_DLQ_ERROR, HEADER_EVENT_ID, HEADER_EVENT_TYPE,
+};
 pub use outbox::{enqueue, Relay};
 
 /// The dead-letter topic of `topic`.

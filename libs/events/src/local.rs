@@ -17,7 +17,8 @@ use tokio::sync::Notify;
 use crate::bus::Position;
 use crate::{Delivery, EventBus, EventError, Message, Subscription};
 
-static MIGRATIONS: &[MigrationFile] = embed_migrations!("../../../migrations/events", 1 => "0001_log");
+static MIGRATIONS: &[MigrationFile] =
+    embed_migrations!("../../../migrations/events", 1 => "0001_log");
 
 /// How long an idle consumer waits before looking again when nobody in-process wakes it.
 const POLL_INTERVAL: Duration = Duration::from_millis(200);
@@ -62,15 +63,20 @@ impl EventBus for LocalLog {
         Ok(())
     }
 
-    async fn subscribe(&self, group: &str, topics: &[String]) -> Result<Box<dyn Subscription>, EventError> {
+    async fn subscribe(
+        &self,
+        group: &str,
+        topics: &[String],
+    ) -> Result<Box<dyn Subscription>, EventError> {
         let mut positions = HashMap::new();
         for topic in topics {
-            let committed: Option<i64> =
-                sqlx::query_scalar("SELECT committed_id FROM consumer_offsets WHERE group_name = $1 AND topic = $2")
-                    .bind(group)
-                    .bind(topic)
-                    .fetch_optional(self.database.pool())
-                    .await?;
+            let committed: Option<i64> = sqlx::query_scalar(
+                "SELECT committed_id FROM consumer_offsets WHERE group_name = $1 AND topic = $2",
+            )
+            .bind(group)
+            .bind(topic)
+            .fetch_optional(self.database.pool())
+            .await?;
             positions.insert(topic.clone(), committed.unwrap_or(0));
         }
         Ok(Box::new(LocalSubscription {
@@ -114,8 +120,9 @@ impl LocalSubscription {
                     topic: row.try_get("topic")?,
                     key: row.try_get("record_key")?,
                     value: row.try_get("value")?,
-                    headers: serde_json::from_str(&headers)
-                        .map_err(|error| EventError::Malformed(format!("headers of event {id}: {error}")))?,
+                    headers: serde_json::from_str(&headers).map_err(|error| {
+                        EventError::Malformed(format!("headers of event {id}: {error}"))
+                    })?,
                 };
                 Ok(Delivery {
                     message,
@@ -123,12 +130,11 @@ impl LocalSubscription {
                 })
             })
             .collect::<Result<Vec<_>, EventError>>()?;
-        deliveries.sort_by_key(|delivery| match delivery.position {
-            Position::Local(id) => id,
-        });
+        deliveries.sort_by_key(|delivery| local_id(delivery).unwrap_or(0));
         for delivery in &deliveries {
-            let Position::Local(id) = delivery.position;
-            self.positions.insert(delivery.message.topic.clone(), id);
+            if let Some(id) = local_id(delivery) {
+                self.positions.insert(delivery.message.topic.clone(), id);
+            }
         }
         self.buffered.extend(deliveries);
         Ok(())
@@ -153,7 +159,8 @@ impl Subscription for LocalSubscription {
     }
 
     async fn commit(&mut self, delivery: &Delivery) -> Result<(), EventError> {
-        let Position::Local(id) = delivery.position;
+        let id = local_id(delivery)
+            .ok_or_else(|| EventError::Broker("a delivery of another bus".into()))?;
         sqlx::query(
             "INSERT INTO consumer_offsets (group_name, topic, committed_id) VALUES ($1, $2, $3) \
              ON CONFLICT (group_name, topic) DO UPDATE SET committed_id = excluded.committed_id \
@@ -165,6 +172,13 @@ impl Subscription for LocalSubscription {
         .execute(self.log.database.pool())
         .await?;
         Ok(())
+    }
+}
+
+fn local_id(delivery: &Delivery) -> Option<i64> {
+    match delivery.position {
+        Position::Local(id) => Some(id),
+        Position::Kafka { .. } => None,
     }
 }
 

@@ -24,7 +24,13 @@ pub struct Message {
 impl Message {
     /// An event of type `topic` about `key`: `payload` wrapped in an [`Envelope`], with the id
     /// and type repeated in headers and the current trace context added.
-    pub fn event(topic: &str, key: impl Into<String>, event_id: u64, time_ms: i64, payload: Vec<u8>) -> Message {
+    pub fn event(
+        topic: &str,
+        key: impl Into<String>,
+        event_id: u64,
+        time_ms: i64,
+        payload: Vec<u8>,
+    ) -> Message {
         let envelope = Envelope {
             id: event_id.to_string(),
             r#type: topic.to_owned(),
@@ -52,7 +58,8 @@ impl Message {
     }
 
     pub fn envelope(&self) -> Result<Envelope, EventError> {
-        Envelope::decode(self.value.as_slice()).map_err(|error| EventError::Malformed(error.to_string()))
+        Envelope::decode(self.value.as_slice())
+            .map_err(|error| EventError::Malformed(error.to_string()))
     }
 }
 

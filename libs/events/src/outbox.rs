@@ -37,7 +37,11 @@ const KEEP_SENT: Duration = Duration::from_secs(24 * 3600);
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
 /// Writes `message` into the outbox inside the caller's transaction.
-pub async fn enqueue(tx: &mut Transaction<'_, Any>, event_id: u64, message: &Message) -> Result<(), EventError> {
+pub async fn enqueue(
+    tx: &mut Transaction<'_, Any>,
+    event_id: u64,
+    message: &Message,
+) -> Result<(), EventError> {
     sqlx::query(
         "INSERT INTO outbox (id, topic, record_key, value_base64, headers, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -74,9 +78,11 @@ impl Relay {
 
     /// Rows not yet published.
     pub async fn backlog(&self) -> Result<i64, EventError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at_ms IS NULL")
-            .fetch_one(self.database.pool())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at_ms IS NULL")
+                .fetch_one(self.database.pool())
+                .await?,
+        )
     }
 
     /// Publishes every pending row in id order; stops at the first failure (order matters per key).
@@ -100,11 +106,12 @@ impl Relay {
                 let message = Message {
                     topic: row.try_get("topic")?,
                     key: row.try_get("record_key")?,
-                    value: STANDARD
-                        .decode(value)
-                        .map_err(|error| EventError::Malformed(format!("outbox row {id}: {error}")))?,
-                    headers: serde_json::from_str(&headers)
-                        .map_err(|error| EventError::Malformed(format!("outbox row {id}: {error}")))?,
+                    value: STANDARD.decode(value).map_err(|error| {
+                        EventError::Malformed(format!("outbox row {id}: {error}"))
+                    })?,
+                    headers: serde_json::from_str(&headers).map_err(|error| {
+                        EventError::Malformed(format!("outbox row {id}: {error}"))
+                    })?,
                 };
                 self.bus.publish(&message).await?;
                 sqlx::query("UPDATE outbox SET sent_at_ms = $2 WHERE id = $1")

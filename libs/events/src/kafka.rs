@@ -1,0 +1,234 @@
+//! The production event bus: Kafka through rdkafka (librdkafka). The producer is idempotent with
+//! `acks=all`; consumers join a group, never auto-commit, and commit each offset after handling.
+//! Topics are created on first use (with the configured partitions and replication) because
+//! managed clusters often disable auto-creation.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::message::{Header, Headers, Message as _, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::util::Timeout;
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::bus::Position;
+use crate::{Delivery, EventBus, EventError, Message, Subscription};
+
+#[derive(Debug, Clone)]
+pub struct KafkaSettings {
+    /// `host:port[,host:port...]`.
+    pub brokers: String,
+    pub partitions: i32,
+    pub replication: i32,
+    /// A consumer that misses heartbeats this long leaves its group. Joining a group takes
+    /// about half of it on some brokers, so tests use a short one.
+    pub session_timeout: Duration,
+    /// How long a publish may wait for the broker before it fails (and the outbox retries).
+    pub publish_timeout: Duration,
+}
+
+impl KafkaSettings {
+    pub fn new(brokers: impl Into<String>) -> KafkaSettings {
+        KafkaSettings {
+            brokers: brokers.into(),
+            partitions: 6,
+            replication: 1,
+            session_timeout: Duration::from_secs(10),
+            publish_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+pub struct KafkaBus {
+    settings: KafkaSettings,
+    producer: FutureProducer,
+    admin: AdminClient<DefaultClientContext>,
+    known_topics: Mutex<HashSet<String>>,
+}
+
+fn broker_error(error: impl std::fmt::Display) -> EventError {
+    EventError::Broker(error.to_string())
+}
+
+impl KafkaBus {
+    pub fn new(settings: KafkaSettings) -> Result<KafkaBus, EventError> {
+        let timeout_ms = settings.publish_timeout.as_millis().to_string();
+        let producer: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", &settings.brokers)
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("message.timeout.ms", &timeout_ms)
+            .create()
+            .map_err(broker_error)?;
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", &settings.brokers)
+            .create()
+            .map_err(broker_error)?;
+        Ok(KafkaBus {
+            settings,
+            producer,
+            admin,
+            known_topics: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// Creates the topics that do not exist yet.
+    pub async fn ensure_topics(&self, topics: &[String]) -> Result<(), EventError> {
+        let missing: Vec<&String> = {
+            let known = self.known_topics.lock().expect("lock poisoned");
+            topics
+                .iter()
+                .filter(|topic| !known.contains(*topic))
+                .collect()
+        };
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let new_topics: Vec<NewTopic> = missing
+            .iter()
+            .map(|topic| {
+                NewTopic::new(
+                    topic,
+                    self.settings.partitions,
+                    TopicReplication::Fixed(self.settings.replication),
+                )
+            })
+            .collect();
+        // Bounded like a publish, so an unreachable broker fails fast and the caller backs off.
+        let timeout = Timeout::After(self.settings.publish_timeout);
+        let options = AdminOptions::new()
+            .operation_timeout(Some(timeout))
+            .request_timeout(Some(timeout));
+        let results = self
+            .admin
+            .create_topics(&new_topics, &options)
+            .await
+            .map_err(broker_error)?;
+        for result in results {
+            match result {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((topic, code)) => {
+                    return Err(EventError::Broker(format!(
+                        "creating topic {topic}: {code}"
+                    )))
+                }
+            }
+        }
+        self.known_topics
+            .lock()
+            .expect("lock poisoned")
+            .extend(missing.into_iter().cloned());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EventBus for KafkaBus {
+    async fn publish(&self, message: &Message) -> Result<(), EventError> {
+        self.ensure_topics(std::slice::from_ref(&message.topic))
+            .await?;
+        let mut headers = OwnedHeaders::new_with_capacity(message.headers.len());
+        for (key, value) in &message.headers {
+            headers = headers.insert(Header {
+                key,
+                value: Some(value.as_bytes()),
+            });
+        }
+        let record = FutureRecord::to(&message.topic)
+            .key(message.key.as_bytes())
+            .payload(&message.value)
+            .headers(headers);
+        self.producer
+            .send(record, Timeout::After(self.settings.publish_timeout))
+            .await
+            .map_err(|(error, _)| broker_error(error))?;
+        Ok(())
+    }
+
+    async fn subscribe(
+        &self,
+        group: &str,
+        topics: &[String],
+    ) -> Result<Box<dyn Subscription>, EventError> {
+        self.ensure_topics(topics).await?;
+        let session_ms = self.settings.session_timeout.as_millis().max(1000);
+        let heartbeat_ms = (session_ms / 10).max(100);
+        let consumer: StreamConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &self.settings.brokers)
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("session.timeout.ms", session_ms.to_string())
+            .set("heartbeat.interval.ms", heartbeat_ms.to_string())
+            .create()
+            .map_err(broker_error)?;
+        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&names).map_err(broker_error)?;
+        Ok(Box::new(KafkaSubscription { consumer }))
+    }
+}
+
+struct KafkaSubscription {
+    consumer: StreamConsumer,
+}
+
+#[async_trait]
+impl Subscription for KafkaSubscription {
+    async fn next(&mut self) -> Result<Delivery, EventError> {
+        let received = self.consumer.recv().await.map_err(broker_error)?;
+        let headers = received
+            .headers()
+            .map(|headers| {
+                headers
+                    .iter()
+                    .map(|header| {
+                        let value = header
+                            .value
+                            .map(String::from_utf8_lossy)
+                            .unwrap_or_default();
+                        (header.key.to_owned(), value.into_owned())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Delivery {
+            message: Message {
+                topic: received.topic().to_owned(),
+                key: received
+                    .key()
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default()
+                    .into_owned(),
+                value: received.payload().unwrap_or_default().to_vec(),
+                headers,
+            },
+            position: Position::Kafka {
+                partition: received.partition(),
+                offset: received.offset(),
+            },
+        })
+    }
+
+    async fn commit(&mut self, delivery: &Delivery) -> Result<(), EventError> {
+        let Position::Kafka { partition, offset } = delivery.position else {
+            return Err(EventError::Broker("a delivery of another bus".into()));
+        };
+        let mut list = TopicPartitionList::new();
+        list.add_partition_offset(
+            &delivery.message.topic,
+            partition,
+            Offset::Offset(offset + 1),
+        )
+        .map_err(broker_error)?;
+        self.consumer
+            .commit(&list, CommitMode::Sync)
+            .map_err(broker_error)
+    }
+}
