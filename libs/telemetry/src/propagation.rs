@@ -27,6 +27,7 @@ pub fn follow(span: &tracing::Span, headers: &[(String, String)]) {
     if carrier.is_empty() {
         return;
     }
-    let parent = opentelemetry::global::get_text_map_propagator(|propagator| propagator.extract(&carrier));
+    let parent =
+        opentelemetry::global::get_text_map_propagator(|propagator| propagator.extract(&carrier));
     let _ = span.set_parent(parent);
 }

@@ -27,8 +27,14 @@ async fn a_grpc_call_continues_the_callers_trace() {
         ClientInterceptor.call(tonic::Request::new(())).unwrap()
     })
     .await;
-    let traceparent = outgoing.metadata().get("traceparent").expect("traceparent sent");
-    assert!(traceparent.to_str().unwrap().contains(&caller_trace.to_string()));
+    let traceparent = outgoing
+        .metadata()
+        .get("traceparent")
+        .expect("traceparent sent");
+    assert!(traceparent
+        .to_str()
+        .unwrap()
+        .contains(&caller_trace.to_string()));
     assert_eq!(outgoing.metadata().get("x-request-id").unwrap(), "req-42");
 
     // The server side sees the same headers on its HTTP/2 request.
@@ -38,5 +44,8 @@ async fn a_grpc_call_continues_the_callers_trace() {
     }
     let server = server_span(&incoming.body(()).unwrap());
     let server_trace = server.context().span().span_context().trace_id();
-    assert_eq!(server_trace, caller_trace, "the server span joins the caller's trace");
+    assert_eq!(
+        server_trace, caller_trace,
+        "the server span joins the caller's trace"
+    );
 }
