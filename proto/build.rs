@@ -6,6 +6,7 @@ const PROTOS: &[&str] = &[
     "photoshare/common/v1/common.proto",
     "photoshare/users/v1/users.proto",
     "photoshare/events/v1/events.proto",
+    "photoshare/media/v1/media.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

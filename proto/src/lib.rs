@@ -27,3 +27,19 @@ pub mod events {
         tonic::include_proto!("photoshare.events.v1");
     }
 }
+
+pub mod media {
+    pub mod v1 {
+        tonic::include_proto!("photoshare.media.v1");
+    }
+}
+
+/// Topic names (BRIEF.md, "Events"). The record key of each is noted.
+pub mod topics {
+    /// Key: photo id.
+    pub const PHOTO_UPLOADED: &str = "photo.uploaded";
+    /// Key: author id.
+    pub const PHOTO_PUBLISHED: &str = "photo.published";
+    /// Key: author id.
+    pub const PHOTO_DELETED: &str = "photo.deleted";
+}

@@ -28,6 +28,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PHOTOSHARE_GATEWAY_LISTEN", "gateway.listen"),
     ("PHOTOSHARE_USERS_URL", "gateway.users_url"),
     ("PHOTOSHARE_USERS_LISTEN", "users.listen"),
+    ("PHOTOSHARE_MEDIA_URL", "gateway.media_url and image_worker.media_url"),
+    ("PHOTOSHARE_MEDIA_LISTEN", "media.listen"),
+    ("PHOTOSHARE_MEDIA_PUBLIC_BASE_URL", "media.public_base_url"),
+    ("PHOTOSHARE_IMAGE_WORKER_LISTEN", "image_worker.listen"),
     (
         "PHOTOSHARE_LOG_FORMAT",
         "telemetry.log_format (json | text)",
@@ -78,6 +82,20 @@ pub(crate) fn apply_overrides(
     }
     if let Some(addr) = parsed_var(env, "PHOTOSHARE_USERS_LISTEN")? {
         config.users.listen = addr;
+    }
+    if let Some(url) = text("PHOTOSHARE_MEDIA_URL") {
+        config.gateway.media_url = url.clone();
+        config.image_worker.media_url = url;
+    }
+    if let Some(addr) = parsed_var(env, "PHOTOSHARE_MEDIA_LISTEN")? {
+        config.media.listen = addr;
+    }
+    override_with(
+        &mut config.media.public_base_url,
+        text("PHOTOSHARE_MEDIA_PUBLIC_BASE_URL"),
+    );
+    if let Some(addr) = parsed_var(env, "PHOTOSHARE_IMAGE_WORKER_LISTEN")? {
+        config.image_worker.listen = addr;
     }
     if let Some(format) = get("PHOTOSHARE_LOG_FORMAT") {
         config.telemetry.log_format = match format {
@@ -197,7 +215,10 @@ mod tests {
             .map(|(var, _)| {
                 let value = match *var {
                     "PHOTOSHARE_NODE_ID" => "5",
-                    "PHOTOSHARE_GATEWAY_LISTEN" | "PHOTOSHARE_USERS_LISTEN" => "127.0.0.1:7",
+                    "PHOTOSHARE_GATEWAY_LISTEN"
+                    | "PHOTOSHARE_USERS_LISTEN"
+                    | "PHOTOSHARE_MEDIA_LISTEN"
+                    | "PHOTOSHARE_IMAGE_WORKER_LISTEN" => "127.0.0.1:7",
                     "PHOTOSHARE_LOG_FORMAT" => "text",
                     _ => "x://set",
                 };
@@ -207,11 +228,9 @@ mod tests {
         let mut config = Config::default();
         apply_overrides(&mut config, &env(&values)).unwrap();
         let debug = format!("{config:?}");
-        assert_eq!(
-            debug.matches("x://set").count(),
-            ENV_VARS.len() - 4,
-            "{debug}"
-        );
+        let text_vars = values.iter().filter(|(_, value)| *value == "x://set").count();
+        // The media URL is applied in two places.
+        assert_eq!(debug.matches("x://set").count(), text_vars + 1, "{debug}");
         assert_eq!(config.telemetry.log_format, LogFormat::Text);
         assert_eq!(config.users.listen.to_string(), "127.0.0.1:7");
     }

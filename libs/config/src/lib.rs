@@ -43,6 +43,9 @@ pub struct Config {
     pub auth: AuthConfig,
     pub gateway: GatewayConfig,
     pub users: UsersConfig,
+    pub media: MediaConfig,
+    pub image_worker: ImageWorkerConfig,
+    pub events: EventsConfig,
     pub telemetry: TelemetryConfig,
 }
 
@@ -55,6 +58,9 @@ impl Default for Config {
             auth: AuthConfig::default(),
             gateway: GatewayConfig::default(),
             users: UsersConfig::default(),
+            media: MediaConfig::default(),
+            image_worker: ImageWorkerConfig::default(),
+            events: EventsConfig::default(),
             telemetry: TelemetryConfig::default(),
         }
     }
@@ -133,6 +139,8 @@ pub struct GatewayConfig {
     pub listen: SocketAddr,
     /// gRPC address of the users service.
     pub users_url: String,
+    /// gRPC address of the media service.
+    pub media_url: String,
     /// Deadline of every call to an internal service.
     pub request_timeout_ms: u64,
     /// Largest JSON body accepted; larger ones get 413 before they are read whole.
@@ -150,6 +158,7 @@ impl Default for GatewayConfig {
         GatewayConfig {
             listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
             users_url: "http://127.0.0.1:50051".to_owned(),
+            media_url: "http://127.0.0.1:50052".to_owned(),
             request_timeout_ms: 5_000,
             body_limit_bytes: 64 * 1024,
             auth_rate_limit_per_minute: 10,
@@ -169,6 +178,81 @@ impl Default for UsersConfig {
     fn default() -> Self {
         UsersConfig {
             listen: SocketAddr::from(([0, 0, 0, 0], 50051)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    pub listen: SocketAddr,
+    /// Largest upload accepted (API.md: 20 MiB).
+    pub max_upload_bytes: u64,
+    /// How long a presigned upload URL works.
+    pub upload_expiry_secs: u64,
+    /// How long after the URL expired the upload may still be completed (a slow network may
+    /// finish the PUT just in time).
+    pub completion_grace_secs: u64,
+    /// Lifetime of the presigned GET URLs of variants handed to the app.
+    pub variant_url_ttl_secs: u64,
+    /// When set, variant URLs are `<base>/<object key>` (a CDN in front of the bucket) instead
+    /// of presigned GETs.
+    pub public_base_url: Option<String>,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            listen: SocketAddr::from(([0, 0, 0, 0], 50052)),
+            max_upload_bytes: 20 * 1024 * 1024,
+            upload_expiry_secs: 15 * 60,
+            completion_grace_secs: 3600,
+            variant_url_ttl_secs: 3600,
+            public_base_url: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImageWorkerConfig {
+    /// `/livez`, `/readyz`, `/metrics` of the worker.
+    pub listen: SocketAddr,
+    /// gRPC address of the media service, to report results.
+    pub media_url: String,
+    /// Images whose header declares more pixels are refused before decoding.
+    pub max_pixels: u64,
+    /// Wall-clock limit of processing one image.
+    pub processing_timeout_secs: u64,
+}
+
+impl Default for ImageWorkerConfig {
+    fn default() -> Self {
+        ImageWorkerConfig {
+            listen: SocketAddr::from(([0, 0, 0, 0], 9090)),
+            media_url: "http://127.0.0.1:50052".to_owned(),
+            max_pixels: 50_000_000,
+            processing_timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// Partitions of topics the services create.
+    pub kafka_partitions: i32,
+    /// Replication factor of topics the services create (3 on a production cluster).
+    pub kafka_replication: i32,
+    pub kafka_session_timeout_ms: u64,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        EventsConfig {
+            kafka_partitions: 6,
+            kafka_replication: 1,
+            kafka_session_timeout_ms: 10_000,
         }
     }
 }
