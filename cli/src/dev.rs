@@ -1,12 +1,15 @@
 //! `photoshare dev`: every service in one process. Internal services listen on loopback ports
-//! chosen by the OS; the gateway listens where asked. The data lives under `data_dir` (or on
-//! PostgreSQL when `PHOTOSHARE_POSTGRES_URL` is set) and survives restarts.
+//! chosen by the OS; the gateway listens where asked. The data lives under `data_dir` — SQLite
+//! databases, the event log, and the objects behind an embedded S3-protocol server — or on the
+//! servers named by `PHOTOSHARE_POSTGRES_URL`, `PHOTOSHARE_KAFKA_BROKERS` and `PHOTOSHARE_S3_*`,
+//! and survives restarts.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use photoshare_config::Config;
+use photoshare_storage::{EmbeddedS3, EmbeddedS3Config};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -17,7 +20,12 @@ pub struct DevApp {
     pub addr: SocketAddr,
     shutdown: CancellationToken,
     tasks: Vec<ServiceTask>,
+    /// The embedded object store, when no S3 was configured.
+    embedded_s3: Option<EmbeddedS3>,
 }
+
+/// The bucket of the embedded object store.
+const EMBEDDED_BUCKET: &str = "photoshare";
 
 impl DevApp {
     /// Starts every service and waits until the gateway's `/readyz` passes.
@@ -28,6 +36,20 @@ impl DevApp {
         let shutdown = CancellationToken::new();
         let mut tasks = Vec::new();
 
+        let (storage, embedded_s3) = match config.backends.s3_bucket {
+            Some(_) => (photoshare_storage::settings_from_config(&config.backends)?, None),
+            None => {
+                let embedded = EmbeddedS3::start(
+                    EmbeddedS3Config::new(config.data_dir.join("objects"), EMBEDDED_BUCKET),
+                    shutdown.clone(),
+                )
+                .await
+                .context("starting the embedded object store")?;
+                (embedded.settings(), Some(embedded))
+            }
+        };
+        let bus = photoshare_events::bus_from_config(&config).await.context("opening the event bus")?;
+
         let users_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .context("binding the users port")?;
@@ -35,6 +57,20 @@ impl DevApp {
         tasks.push(spawn_service(
             "users",
             photoshare_users::serve(users_listener, config.clone(), shutdown.clone()),
+        ));
+
+        let media_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding the media port")?;
+        config.gateway.media_url = format!("http://{}", media_listener.local_addr()?);
+        config.image_worker.media_url = config.gateway.media_url.clone();
+        tasks.push(spawn_service(
+            "media",
+            photoshare_media::serve(media_listener, config.clone(), storage.clone(), bus.clone(), shutdown.clone()),
+        ));
+
+        let worker_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding the worker port")?;
+        tasks.push(spawn_service(
+            "image-worker",
+            photoshare_image_worker::serve(worker_listener, config.clone(), storage, bus, shutdown.clone()),
         ));
 
         let gateway_listener = std::net::TcpListener::bind(config.gateway.listen)
@@ -49,6 +85,7 @@ impl DevApp {
             addr,
             shutdown,
             tasks,
+            embedded_s3,
         };
         app.wait_ready(Duration::from_secs(30)).await?;
         Ok(app)
@@ -84,6 +121,21 @@ impl DevApp {
         }
     }
 
+    /// Stops every service at once, as a crash would: in-flight work is dropped without being
+    /// finished or committed. For tests of what survives a crash.
+    pub async fn crash(self) {
+        for (_, task) in &self.tasks {
+            task.abort();
+        }
+        for (_, task) in self.tasks {
+            let _ = task.await;
+        }
+        self.shutdown.cancel();
+        if let Some(embedded) = self.embedded_s3 {
+            embedded.stop().await;
+        }
+    }
+
     /// Stops every service gracefully and waits for them.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.shutdown.cancel();
@@ -91,6 +143,9 @@ impl DevApp {
             task.await
                 .with_context(|| format!("the {name} service panicked"))?
                 .with_context(|| format!("the {name} service failed while stopping"))?;
+        }
+        if let Some(embedded) = self.embedded_s3 {
+            embedded.stop().await;
         }
         Ok(())
     }

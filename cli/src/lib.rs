@@ -13,6 +13,8 @@ use photoshare_config::Config;
 pub enum ServiceName {
     Gateway,
     Users,
+    Media,
+    ImageWorker,
 }
 
 /// Applies every service's pending migrations.
@@ -21,6 +23,11 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     photoshare_users::open_database(config)
         .await
         .context("migrating the users database")?
+        .close()
+        .await;
+    photoshare_media::open_database(config)
+        .await
+        .context("migrating the media database")?
         .close()
         .await;
     Ok(())

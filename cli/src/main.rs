@@ -75,12 +75,16 @@ async fn main() -> anyhow::Result<()> {
             let name = match service {
                 ServiceName::Gateway => photoshare_gateway::SERVICE,
                 ServiceName::Users => photoshare_users::SERVICE,
+                ServiceName::Media => photoshare_media::SERVICE,
+                ServiceName::ImageWorker => photoshare_image_worker::SERVICE,
             };
             let _telemetry = photoshare_telemetry::init(name, &config.telemetry)?;
             let shutdown = photoshare_telemetry::cancel_on_signal();
             match service {
                 ServiceName::Gateway => photoshare_gateway::run(config, shutdown).await?,
                 ServiceName::Users => photoshare_users::run(config, shutdown).await?,
+                ServiceName::Media => photoshare_media::run(config, shutdown).await?,
+                ServiceName::ImageWorker => photoshare_image_worker::run(config, shutdown).await?,
             }
             Ok(())
         }

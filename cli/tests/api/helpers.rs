@@ -37,6 +37,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub config: Config,
     app: Option<DevApp>,
+    /// The Kafka broker of a PostgreSQL run (production-like backends), kept alive with the app.
+    _kafka: Option<std::sync::Arc<photoshare_test_support::KafkaBroker>>,
     /// Kept so the directory lives as long as the app (and across restarts).
     _data_dir: std::sync::Arc<tempfile::TempDir>,
 }
@@ -69,16 +71,26 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
     config.gateway.workers = Some(1);
     // Tests sign up many accounts from 127.0.0.1; the rate-limit test lowers this again.
     config.gateway.auth_rate_limit_per_minute = 10_000;
+    let mut kafka = None;
     if backend == Backend::Postgres {
         config.backends.postgres_url = Some(photoshare_test_support::require_postgres().await);
         config.backends.postgres_database_prefix =
             format!("{}_", photoshare_test_support::unique_name("api"));
+        let broker = photoshare_test_support::KafkaBroker::start().await;
+        config.backends.kafka_brokers = Some(broker.bootstrap());
+        // tansu makes a consumer wait about half the session timeout to join a group.
+        config.events.kafka_session_timeout_ms = 1000;
+        kafka = Some(std::sync::Arc::new(broker));
     }
     adjust(&mut config);
-    start(config, data_dir).await
+    start(config, data_dir, kafka).await
 }
 
-async fn start(config: Config, data_dir: std::sync::Arc<tempfile::TempDir>) -> TestApp {
+async fn start(
+    config: Config,
+    data_dir: std::sync::Arc<tempfile::TempDir>,
+    kafka: Option<std::sync::Arc<photoshare_test_support::KafkaBroker>>,
+) -> TestApp {
     let app = DevApp::start(config.clone())
         .await
         .expect("photoshare dev starts");
@@ -87,6 +99,7 @@ async fn start(config: Config, data_dir: std::sync::Arc<tempfile::TempDir>) -> T
         client: reqwest::Client::new(),
         config,
         app: Some(app),
+        _kafka: kafka,
         _data_dir: data_dir,
     }
 }
@@ -95,7 +108,13 @@ impl TestApp {
     /// Stops every service and starts them again on the same data.
     pub async fn restart(mut self) -> TestApp {
         self.app.take().unwrap().stop().await.expect("a clean stop");
-        start(self.config.clone(), self._data_dir.clone()).await
+        start(self.config.clone(), self._data_dir.clone(), self._kafka.clone()).await
+    }
+
+    /// Kills every service mid-flight (nothing drains or commits), then starts them again.
+    pub async fn crash_and_restart(mut self) -> TestApp {
+        self.app.take().unwrap().crash().await;
+        start(self.config.clone(), self._data_dir.clone(), self._kafka.clone()).await
     }
 
     pub fn signing_key_path(&self) -> PathBuf {
@@ -123,6 +142,10 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.client.delete(self.url(path)).bearer_auth(token).send().await.expect("request sent")
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {

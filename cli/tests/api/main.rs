@@ -8,4 +8,5 @@ mod auth;
 mod errors;
 mod ops;
 mod tokens;
+mod photos;
 mod users;

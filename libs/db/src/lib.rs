@@ -105,6 +105,17 @@ impl Database {
         Ok(Database { pool, backend })
     }
 
+    /// Opens `service`'s database as configured and applies its pending migrations.
+    pub async fn open_for_service(
+        service: &str,
+        config: &photoshare_config::Config,
+        migrations: &'static [MigrationFile],
+    ) -> Result<Database, DbError> {
+        let database = Database::open(&DatabaseLocation::for_service(service, config)?).await?;
+        database.migrate(migrations).await?;
+        Ok(database)
+    }
+
     /// Applies the migrations not applied yet, in version order, each in a transaction.
     pub async fn migrate(&self, files: &'static [MigrationFile]) -> Result<(), DbError> {
         let migrator = sqlx::migrate::Migrator::new(migrations::Embedded(files)).await?;

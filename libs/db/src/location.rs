@@ -51,6 +51,16 @@ impl DatabaseLocation {
         }
     }
 
+    /// Where `service`'s database is according to the configuration.
+    pub fn for_service(service: &str, config: &photoshare_config::Config) -> Result<DatabaseLocation, DbError> {
+        DatabaseLocation::resolve(
+            service,
+            config.backends.postgres_url.as_deref(),
+            &config.backends.postgres_database_prefix,
+            &config.data_dir,
+        )
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             DatabaseLocation::Sqlite { .. } => Backend::Sqlite,

@@ -17,6 +17,29 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use crate::request_id::{self, REQUEST_ID_HEADER};
 use crate::Metrics;
 
+/// Serves gRPC services on `listener` until `shutdown`, with what every photoshare service has:
+/// `/livez`, `/readyz` and `/metrics` on the same port (HTTP/1.1 accepted for probes), a span per
+/// call continuing the caller's trace, and the latency histogram. `add` adds the services.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: &'static str,
+    readiness: std::sync::Arc<dyn crate::Readiness>,
+    add: impl FnOnce(tonic::service::Routes) -> tonic::service::Routes,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), tonic::transport::Error> {
+    let metrics = Metrics::new();
+    let routes = add(tonic::service::Routes::from(crate::ops_router(readiness, metrics.clone())));
+    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    tracing::info!(%addr, "{service} service listening");
+    tonic::transport::Server::builder()
+        .accept_http1(true)
+        .trace_fn(server_span)
+        .layer(MetricsLayer::new(service, metrics))
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), shutdown)
+        .await
+}
+
 /// Adds `traceparent` and `x-request-id` to every outgoing call.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ClientInterceptor;

@@ -2,12 +2,14 @@
 
 use std::time::Duration;
 
+use photoshare_proto::media::v1::media_client::MediaClient;
 use photoshare_proto::users::v1::users_client::UsersClient;
 use photoshare_telemetry::grpc::ClientInterceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
 pub type Users = UsersClient<InterceptedService<Channel, ClientInterceptor>>;
+pub type Media = MediaClient<InterceptedService<Channel, ClientInterceptor>>;
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid service URL `{url}`: {source}")]
@@ -32,6 +34,13 @@ fn channel(url: &str, timeout: Duration) -> Result<Channel, ClientError> {
 
 pub fn users(url: &str, timeout: Duration) -> Result<Users, ClientError> {
     Ok(UsersClient::with_interceptor(
+        channel(url, timeout)?,
+        ClientInterceptor,
+    ))
+}
+
+pub fn media(url: &str, timeout: Duration) -> Result<Media, ClientError> {
+    Ok(MediaClient::with_interceptor(
         channel(url, timeout)?,
         ClientInterceptor,
     ))

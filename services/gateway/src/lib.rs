@@ -7,6 +7,7 @@
 
 pub mod authn;
 pub mod clients;
+pub mod hydrate;
 mod middleware;
 pub mod models;
 pub mod problem;
@@ -65,6 +66,7 @@ pub async fn serve(
     let gateway = &config.gateway;
     let timeout = Duration::from_millis(gateway.request_timeout_ms);
     let users = clients::users(&gateway.users_url, timeout)?;
+    let media = clients::media(&gateway.media_url, timeout)?;
     let keys = Arc::new(KeyCache::new(
         users.clone(),
         config.auth.issuer.clone(),
@@ -76,6 +78,7 @@ pub async fn serve(
     }
     let state = web::Data::new(AppState {
         users,
+        media,
         keys,
         rate_limits: AuthRateLimits::new(
             gateway.auth_rate_limit_per_minute,

@@ -1,9 +1,19 @@
 //! The JSON shapes of the public API (API.md), with their OpenAPI schemas. Request bodies reject
 //! unknown fields; ids are strings because JavaScript cannot hold 64-bit integers.
 
+use photoshare_proto::common::v1::PageRequest;
 use photoshare_proto::users::v1 as pb;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::problem::ApiError;
+
+mod media;
+
+pub use media::{
+    CreatePhotoBody, CreateUploadBody, Photo, PhotoPage, PhotoStatus, Placeholder, UpdatePhotoBody,
+    Upload, Variant,
+};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -83,7 +93,7 @@ pub struct Me {
     pub email: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserSummary {
     pub id: String,
     pub username: String,
@@ -109,6 +119,16 @@ impl Profile {
     }
 }
 
+impl UserSummary {
+    pub fn from_user(user: &pb::User) -> UserSummary {
+        UserSummary {
+            id: user.id.to_string(),
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+        }
+    }
+}
+
 impl Me {
     pub fn from_user(user: &pb::User) -> Me {
         Me {
@@ -127,5 +147,86 @@ impl Session {
             token_type: "Bearer".to_owned(),
             expires_in: session.expires_in,
         })
+    }
+}
+
+/// The list parameters of API.md: `?cursor=<opaque>&limit=<1..50>`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// `next_cursor` of the previous page; absent or empty for the first page.
+    pub cursor: Option<String>,
+    /// Items per page, 1-50.
+    #[param(minimum = 1, maximum = 50, default = 20)]
+    pub limit: Option<u32>,
+}
+
+impl ListParams {
+    pub const DEFAULT_LIMIT: u32 = 20;
+    pub const MAX_LIMIT: u32 = 50;
+
+    /// The page request for a service. The limit is checked here rather than left to the
+    /// service, whose `0` means "default": `limit=0` from the app is a mistake, not a wish.
+    /// The cursor is passed through untouched; only the service that made it can read it.
+    pub fn page(self) -> Result<PageRequest, ApiError> {
+        let limit = match self.limit {
+            None => ListParams::DEFAULT_LIMIT,
+            Some(limit) if (1..=ListParams::MAX_LIMIT).contains(&limit) => limit,
+            Some(_) => {
+                return Err(ApiError::validation(format!(
+                    "limit must be between 1 and {}",
+                    ListParams::MAX_LIMIT
+                )))
+            }
+        };
+        Ok(PageRequest {
+            cursor: self.cursor.unwrap_or_default(),
+            limit,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(cursor: Option<&str>, limit: Option<u32>) -> ListParams {
+        ListParams {
+            cursor: cursor.map(str::to_owned),
+            limit,
+        }
+    }
+
+    #[test]
+    fn limit_defaults_to_20_and_accepts_1_to_50() {
+        assert_eq!(params(None, None).page().unwrap().limit, 20);
+        assert_eq!(params(None, Some(1)).page().unwrap().limit, 1);
+        assert_eq!(params(None, Some(50)).page().unwrap().limit, 50);
+    }
+
+    #[test]
+    fn limit_outside_1_to_50_is_a_validation_error() {
+        for limit in [0, 51, u32::MAX] {
+            let error = params(None, Some(limit)).page().unwrap_err();
+            assert_eq!(error.code, photoshare_proto::ErrorCode::ValidationFailed);
+        }
+    }
+
+    #[test]
+    fn cursor_is_passed_through_and_absent_means_from_the_start() {
+        assert_eq!(params(None, None).page().unwrap().cursor, "");
+        let page = params(Some("opaque=/+"), Some(5)).page().unwrap();
+        assert_eq!(page.cursor, "opaque=/+");
+    }
+
+    #[test]
+    fn limit_is_read_from_the_query_string() {
+        use actix_web::web::Query;
+        let parsed = Query::<ListParams>::from_query("cursor=abc&limit=7").unwrap();
+        assert_eq!(parsed.cursor.as_deref(), Some("abc"));
+        assert_eq!(parsed.limit, Some(7));
+        // Not a number at all is refused by the extractor (`problem::query_error`, 400).
+        assert!(Query::<ListParams>::from_query("limit=ten").is_err());
+        assert!(Query::<ListParams>::from_query("limit=-1").is_err());
     }
 }

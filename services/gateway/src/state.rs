@@ -5,11 +5,12 @@ use std::sync::Arc;
 use photoshare_telemetry::Metrics;
 
 use crate::authn::KeyCache;
-use crate::clients::Users;
+use crate::clients::{Media, Users};
 use crate::rate_limit::AuthRateLimits;
 
 pub struct AppState {
     pub users: Users,
+    pub media: Media,
     pub keys: Arc<KeyCache>,
     pub rate_limits: AuthRateLimits,
     pub metrics: Metrics,

@@ -17,13 +17,11 @@ mod tokens;
 use std::sync::Arc;
 
 use photoshare_config::Config;
-use photoshare_db::{embed_migrations, Database, DatabaseLocation, DbError, MigrationFile};
+use photoshare_db::{embed_migrations, Database, DbError, MigrationFile};
 use photoshare_ids::{IdGenerator, WorkerId, WorkerIdOutOfRange};
 use photoshare_proto::users::v1::users_server::UsersServer;
-use photoshare_telemetry::grpc::{server_span, MetricsLayer};
-use photoshare_telemetry::{ops_router, Metrics, Readiness};
+use photoshare_telemetry::Readiness;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 
 pub use error::UsersError;
@@ -52,21 +50,9 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
-/// Where the users database is, from the configuration.
-pub fn database_location(config: &Config) -> Result<DatabaseLocation, DbError> {
-    DatabaseLocation::resolve(
-        SERVICE,
-        config.backends.postgres_url.as_deref(),
-        &config.backends.postgres_database_prefix,
-        &config.data_dir,
-    )
-}
-
 /// Opens the database and applies pending migrations.
 pub async fn open_database(config: &Config) -> Result<Database, DbError> {
-    let database = Database::open(&database_location(config)?).await?;
-    database.migrate(MIGRATIONS).await?;
-    Ok(database)
+    Database::open_for_service(SERVICE, config, MIGRATIONS).await
 }
 
 /// Runs the service on the configured address until `shutdown` is cancelled.
@@ -98,18 +84,15 @@ pub async fn serve(
         Arc::new(IdGenerator::new(worker)),
         config.auth.clone(),
     );
-    let metrics = Metrics::new();
     let readiness: Arc<dyn Readiness> = Arc::new(DatabaseReadiness(database.clone()));
-    let routes = tonic::service::Routes::from(ops_router(readiness, metrics.clone()))
-        .add_service(UsersServer::new(service));
-    tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "users service listening");
-    tonic::transport::Server::builder()
-        .accept_http1(true)
-        .trace_fn(server_span)
-        .layer(MetricsLayer::new(SERVICE, metrics))
-        .add_routes(routes)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned())
-        .await?;
+    photoshare_telemetry::grpc::serve(
+        listener,
+        SERVICE,
+        readiness,
+        |routes| routes.add_service(UsersServer::new(service)),
+        shutdown.cancelled_owned(),
+    )
+    .await?;
     database.close().await;
     tracing::info!("users service stopped");
     Ok(())

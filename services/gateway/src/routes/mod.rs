@@ -3,6 +3,8 @@
 pub mod auth;
 pub mod docs;
 pub mod ops;
+pub mod photos;
+pub mod uploads;
 pub mod users;
 
 use actix_web::web;
@@ -23,6 +25,18 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(web::patch().to(users::update_me)),
         )
         .route("/v1/users/{username}", web::get().to(users::get_profile))
+        .route(
+            "/v1/users/{username}/photos",
+            web::get().to(photos::list_user_photos),
+        )
+        .route("/v1/uploads", web::post().to(uploads::create_upload))
+        .route("/v1/photos", web::post().to(photos::create_photo))
+        .service(
+            web::resource("/v1/photos/{id}")
+                .route(web::get().to(photos::get_photo))
+                .route(web::patch().to(photos::update_photo))
+                .route(web::delete().to(photos::delete_photo)),
+        )
         .route("/livez", web::get().to(ops::livez))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics))

@@ -1,0 +1,24 @@
+//! The event bus the configuration asks for: Kafka when `PHOTOSHARE_KAFKA_BROKERS` is set, else
+//! the durable local log in the data directory.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use photoshare_config::Config;
+
+use crate::{EventBus, EventError, KafkaBus, KafkaSettings, LocalLog};
+
+pub async fn bus_from_config(config: &Config) -> Result<Arc<dyn EventBus>, EventError> {
+    match &config.backends.kafka_brokers {
+        Some(brokers) => {
+            let settings = KafkaSettings {
+                partitions: config.events.kafka_partitions,
+                replication: config.events.kafka_replication,
+                session_timeout: Duration::from_millis(config.events.kafka_session_timeout_ms),
+                ..KafkaSettings::new(brokers.clone())
+            };
+            Ok(Arc::new(KafkaBus::new(settings)?))
+        }
+        None => Ok(Arc::new(LocalLog::open(&config.data_dir).await?)),
+    }
+}

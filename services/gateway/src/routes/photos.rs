@@ -1,0 +1,228 @@
+//! `/v1/photos` and `/v1/users/{username}/photos`. The media service decides what the caller may
+//! see and change (private accounts, owners); these handlers check the shape of the request,
+//! call it, and give every answer its authors through `hydrate`.
+
+use actix_web::{web, HttpResponse};
+use photoshare_proto::media::v1 as pb;
+use photoshare_proto::users::v1 as users_pb;
+
+use crate::authn::Caller;
+use crate::hydrate;
+use crate::models::{CreatePhotoBody, ListParams, Photo, PhotoPage, UpdatePhotoBody};
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+
+/// Turn a finished upload into a photo. It answers at once with `status: "processing"`; poll
+/// `GET /v1/photos/{id}` until it is `ready` or `failed`. Posting the same upload again answers
+/// the same photo.
+#[utoipa::path(post, path = "/v1/photos", tag = "photos", security(("bearer" = [])), request_body = CreatePhotoBody,
+    responses(
+        (status = 202, description = "Accepted; the variants are being made", body = Photo),
+        (status = 400, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such upload of the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`upload_incomplete`: the bytes were not PUT yet", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "`upload_expired`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid_image`: the bytes differ in size or type from what was declared", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_photo(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CreatePhotoBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let upload_id = parse_id(&body.upload_id)
+        .ok_or_else(|| ApiError::validation("upload_id must be a decimal id"))?;
+    let photo = state
+        .media
+        .clone()
+        .create_photo(pb::CreatePhotoRequest {
+            user_id: caller.user_id,
+            upload_id,
+            caption: body.caption,
+            alt_text: body.alt_text,
+            location: body.location,
+        })
+        .await?
+        .into_inner();
+    let photo = hydrate::photo(&state, caller.user_id, photo).await?;
+    Ok(HttpResponse::Accepted().json(photo))
+}
+
+/// A photo. Photos of private accounts are visible only to their author and approved
+/// followers; to anyone else they do not exist.
+#[utoipa::path(get, path = "/v1/photos/{id}", tag = "photos", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Photo id")),
+    responses(
+        (status = 200, body = Photo),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_photo(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let photo = state
+        .media
+        .clone()
+        .get_photo(pb::GetPhotoRequest {
+            viewer_id: caller.user_id,
+            photo_id: photo_id(&id)?,
+        })
+        .await?
+        .into_inner();
+    let photo = hydrate::photo(&state, caller.user_id, photo).await?;
+    Ok(HttpResponse::Ok().json(photo))
+}
+
+/// Change the caption, alt text or location of one of the caller's photos. Absent fields stay
+/// as they are.
+#[utoipa::path(patch, path = "/v1/photos/{id}", tag = "photos", security(("bearer" = [])), request_body = UpdatePhotoBody,
+    params(("id" = String, Path, description = "Photo id")),
+    responses(
+        (status = 200, body = Photo),
+        (status = 400, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not the caller's photo", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_photo(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<UpdatePhotoBody>,
+) -> Result<HttpResponse, ApiError> {
+    let photo_id = photo_id(&id)?;
+    let body = body.into_inner();
+    let photo = state
+        .media
+        .clone()
+        .update_photo(pb::UpdatePhotoRequest {
+            user_id: caller.user_id,
+            photo_id,
+            caption: body.caption,
+            alt_text: body.alt_text,
+            location: body.location,
+        })
+        .await?
+        .into_inner();
+    let photo = hydrate::photo(&state, caller.user_id, photo).await?;
+    Ok(HttpResponse::Ok().json(photo))
+}
+
+/// Delete one of the caller's photos, its stored image and variants included.
+#[utoipa::path(delete, path = "/v1/photos/{id}", tag = "photos", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Photo id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not the caller's photo", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_photo(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .media
+        .clone()
+        .delete_photo(pb::DeletePhotoRequest {
+            user_id: caller.user_id,
+            photo_id: photo_id(&id)?,
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Someone's photos, newest first (the profile grid).
+#[utoipa::path(get, path = "/v1/users/{username}/photos", tag = "photos", security(("bearer" = [])),
+    params(("username" = String, Path, description = "Case-insensitive"), ListParams),
+    responses(
+        (status = 200, body = PhotoPage),
+        (status = 400, description = "`validation_failed`: bad `limit`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`private_account`: the caller does not follow this private account", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_user_photos(
+    state: web::Data<AppState>,
+    caller: Caller,
+    username: web::Path<String>,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let page = params.into_inner().page()?;
+    let author = state
+        .users
+        .clone()
+        .get_user(users_pb::GetUserRequest {
+            key: Some(users_pb::get_user_request::Key::Username(
+                username.into_inner(),
+            )),
+        })
+        .await?
+        .into_inner();
+    let listed = state
+        .media
+        .clone()
+        .list_photos(pb::ListPhotosRequest {
+            viewer_id: caller.user_id,
+            author_id: author.id,
+            page: Some(page),
+        })
+        .await?
+        .into_inner();
+    // The services say "no next page" with an empty cursor; the API says it with null.
+    let next_cursor = listed
+        .page
+        .map(|page| page.next_cursor)
+        .filter(|cursor| !cursor.is_empty());
+    let items = hydrate::photos(&state, caller.user_id, listed.photos).await?;
+    Ok(HttpResponse::Ok().json(PhotoPage { items, next_cursor }))
+}
+
+/// A photo id from the path. Anything but a decimal u64 names no photo, so it is 404 like any
+/// other photo that does not exist, not 400.
+fn photo_id(raw: &str) -> Result<u64, ApiError> {
+    parse_id(raw).ok_or_else(|| ApiError::not_found("no such photo"))
+}
+
+/// Ids are plain decimal strings. `u64::from_str` alone would also take `+12`, which is not an
+/// id the API ever hands out.
+fn parse_id(raw: &str) -> Option<u64> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    raw.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use photoshare_proto::ErrorCode;
+
+    use super::*;
+
+    #[test]
+    fn ids_are_decimal_u64s() {
+        assert_eq!(parse_id("1739182374651904"), Some(1_739_182_374_651_904));
+        assert_eq!(parse_id("18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            "",
+            "+12",
+            "-1",
+            "12a",
+            " 12",
+            "0x1f",
+            "18446744073709551616",
+        ] {
+            assert_eq!(parse_id(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_path_id_is_not_found() {
+        assert_eq!(photo_id("abc").unwrap_err().code, ErrorCode::NotFound);
+        assert_eq!(photo_id("42").unwrap(), 42);
+    }
+}
