@@ -37,7 +37,10 @@ impl DevApp {
         let mut tasks = Vec::new();
 
         let (storage, embedded_s3) = match config.backends.s3_bucket {
-            Some(_) => (photoshare_storage::settings_from_config(&config.backends)?, None),
+            Some(_) => (
+                photoshare_storage::settings_from_config(&config.backends)?,
+                None,
+            ),
             None => {
                 let embedded = EmbeddedS3::start(
                     EmbeddedS3Config::new(config.data_dir.join("objects"), EMBEDDED_BUCKET),
@@ -48,7 +51,9 @@ impl DevApp {
                 (embedded.settings(), Some(embedded))
             }
         };
-        let bus = photoshare_events::bus_from_config(&config).await.context("opening the event bus")?;
+        let bus = photoshare_events::bus_from_config(&config)
+            .await
+            .context("opening the event bus")?;
 
         let users_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -59,18 +64,34 @@ impl DevApp {
             photoshare_users::serve(users_listener, config.clone(), shutdown.clone()),
         ));
 
-        let media_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding the media port")?;
+        let media_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("binding the media port")?;
         config.gateway.media_url = format!("http://{}", media_listener.local_addr()?);
         config.image_worker.media_url = config.gateway.media_url.clone();
         tasks.push(spawn_service(
             "media",
-            photoshare_media::serve(media_listener, config.clone(), storage.clone(), bus.clone(), shutdown.clone()),
+            photoshare_media::serve(
+                media_listener,
+                config.clone(),
+                storage.clone(),
+                bus.clone(),
+                shutdown.clone(),
+            ),
         ));
 
-        let worker_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding the worker port")?;
+        let worker_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("binding the worker port")?;
         tasks.push(spawn_service(
             "image-worker",
-            photoshare_image_worker::serve(worker_listener, config.clone(), storage, bus, shutdown.clone()),
+            photoshare_image_worker::serve(
+                worker_listener,
+                config.clone(),
+                storage,
+                bus,
+                shutdown.clone(),
+            ),
         ));
 
         let gateway_listener = std::net::TcpListener::bind(config.gateway.listen)

@@ -108,13 +108,23 @@ impl TestApp {
     /// Stops every service and starts them again on the same data.
     pub async fn restart(mut self) -> TestApp {
         self.app.take().unwrap().stop().await.expect("a clean stop");
-        start(self.config.clone(), self._data_dir.clone(), self._kafka.clone()).await
+        start(
+            self.config.clone(),
+            self._data_dir.clone(),
+            self._kafka.clone(),
+        )
+        .await
     }
 
     /// Kills every service mid-flight (nothing drains or commits), then starts them again.
     pub async fn crash_and_restart(mut self) -> TestApp {
         self.app.take().unwrap().crash().await;
-        start(self.config.clone(), self._data_dir.clone(), self._kafka.clone()).await
+        start(
+            self.config.clone(),
+            self._data_dir.clone(),
+            self._kafka.clone(),
+        )
+        .await
     }
 
     pub fn signing_key_path(&self) -> PathBuf {
@@ -145,7 +155,12 @@ impl TestApp {
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> Response {
-        self.client.delete(self.url(path)).bearer_auth(token).send().await.expect("request sent")
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {

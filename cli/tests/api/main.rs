@@ -7,6 +7,6 @@ mod helpers;
 mod auth;
 mod errors;
 mod ops;
-mod tokens;
 mod photos;
+mod tokens;
 mod users;

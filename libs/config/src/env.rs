@@ -28,7 +28,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PHOTOSHARE_GATEWAY_LISTEN", "gateway.listen"),
     ("PHOTOSHARE_USERS_URL", "gateway.users_url"),
     ("PHOTOSHARE_USERS_LISTEN", "users.listen"),
-    ("PHOTOSHARE_MEDIA_URL", "gateway.media_url and image_worker.media_url"),
+    (
+        "PHOTOSHARE_MEDIA_URL",
+        "gateway.media_url and image_worker.media_url",
+    ),
     ("PHOTOSHARE_MEDIA_LISTEN", "media.listen"),
     ("PHOTOSHARE_MEDIA_PUBLIC_BASE_URL", "media.public_base_url"),
     ("PHOTOSHARE_IMAGE_WORKER_LISTEN", "image_worker.listen"),
@@ -228,7 +231,10 @@ mod tests {
         let mut config = Config::default();
         apply_overrides(&mut config, &env(&values)).unwrap();
         let debug = format!("{config:?}");
-        let text_vars = values.iter().filter(|(_, value)| *value == "x://set").count();
+        let text_vars = values
+            .iter()
+            .filter(|(_, value)| *value == "x://set")
+            .count();
         // The media URL is applied in two places.
         assert_eq!(debug.matches("x://set").count(), text_vars + 1, "{debug}");
         assert_eq!(config.telemetry.log_format, LogFormat::Text);

@@ -52,7 +52,10 @@ impl DatabaseLocation {
     }
 
     /// Where `service`'s database is according to the configuration.
-    pub fn for_service(service: &str, config: &photoshare_config::Config) -> Result<DatabaseLocation, DbError> {
+    pub fn for_service(
+        service: &str,
+        config: &photoshare_config::Config,
+    ) -> Result<DatabaseLocation, DbError> {
         DatabaseLocation::resolve(
             service,
             config.backends.postgres_url.as_deref(),

@@ -2,7 +2,8 @@
 //! picture, the medium from the large, the thumbnail from the smallest of those that still has
 //! enough pixels, each turned upright and encoded; the BlurHash comes from a tiny copy of the
 //! medium variant. Scaling happens in the stored orientation and only the variants are turned,
-//! so the full-size picture is never copied for rotation.
+//! so the full-size picture is never copied for rotation. The large variant is encoded on a
+//! second thread while the smaller ones are encoded on this one.
 
 use fast_image_resize::Resizer;
 
@@ -54,34 +55,39 @@ pub(crate) fn run(format: Format, decoded: Decoded) -> Result<Processed, Imaging
     let blurhash = blurhash_of(orientation.apply(tiny)).map_err(internal("blurhash"))?;
 
     let to_srgb = icc.as_deref().and_then(color::ToSrgb::from_icc);
-    let mut variants: Vec<Variant> = Vec::with_capacity(3);
-    let mut previous_size = None;
-    for (spec, bitmap) in [(THUMB, thumb), (MEDIUM, medium), (LARGE, large)] {
-        let size = (bitmap.width, bitmap.height);
-        if spec == LARGE && previous_size == Some(size) {
-            // The picture fits in 640: medium is a copy of large, so its bytes are large's too.
-            if let Some(medium) = variants.last().cloned() {
-                variants.push(Variant {
-                    name: spec.name,
-                    ..medium
-                });
-                continue;
-            }
-        }
-        previous_size = Some(size);
+    let finish = |spec: VariantSpec, bitmap: Bitmap| -> Result<Variant, ImagingError> {
         let mut upright = orientation.apply(bitmap);
         if let Some(to_srgb) = &to_srgb {
             to_srgb.apply(&mut upright);
         }
         let bytes = encode::jpeg(&upright).map_err(internal(spec.name))?;
-        variants.push(Variant {
+        Ok(Variant {
             name: spec.name,
             width: upright.width,
             height: upright.height,
             content_type: "image/jpeg",
             bytes,
-        });
-    }
+        })
+    };
+    // A picture that fits in 640 gives medium the very pixels of large: encode them once.
+    let same_pixels = (medium.width, medium.height) == (large.width, large.height);
+    let (thumb, medium, large) = std::thread::scope(|scope| {
+        // The large variant is the costliest to encode; a second core does it meanwhile.
+        let large_job = (!same_pixels).then(|| scope.spawn(|| finish(LARGE, large)));
+        let thumb = finish(THUMB, thumb);
+        let medium = finish(MEDIUM, medium);
+        let large = match large_job {
+            Some(job) => job
+                .join()
+                .unwrap_or_else(|_| Err(internal(LARGE.name)("the encoder panicked".into()))),
+            None => medium.clone().map(|medium| Variant {
+                name: LARGE.name,
+                ..medium
+            }),
+        };
+        (thumb, medium, large)
+    });
+    let variants = vec![thumb?, medium?, large?];
     let (width, height) = orientation.upright(full_width, full_height);
     Ok(Processed {
         format,

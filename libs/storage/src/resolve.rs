@@ -18,7 +18,10 @@ pub fn settings_from_config(backends: &Backends) -> Result<StorageSettings, Stor
     let settings = StorageSettings {
         endpoint: backends.s3_endpoint.clone(),
         bucket,
-        region: backends.s3_region.clone().unwrap_or_else(|| "us-east-1".to_owned()),
+        region: backends
+            .s3_region
+            .clone()
+            .unwrap_or_else(|| "us-east-1".to_owned()),
         credentials: CredentialsSource::DefaultChain,
     };
     settings.validate()?;

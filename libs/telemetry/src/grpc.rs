@@ -28,15 +28,24 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
     let metrics = Metrics::new();
-    let routes = add(tonic::service::Routes::from(crate::ops_router(readiness, metrics.clone())));
-    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let routes = add(tonic::service::Routes::from(crate::ops_router(
+        readiness,
+        metrics.clone(),
+    )));
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     tracing::info!(%addr, "{service} service listening");
     tonic::transport::Server::builder()
         .accept_http1(true)
         .trace_fn(server_span)
         .layer(MetricsLayer::new(service, metrics))
         .add_routes(routes)
-        .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            shutdown,
+        )
         .await
 }
 

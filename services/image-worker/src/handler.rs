@@ -28,7 +28,11 @@ fn transient(what: &str, error: impl std::fmt::Display) -> HandlerError {
 }
 
 impl ProcessUploads {
-    async fn report(&self, photo_id: u64, outcome: media::report_processing_request::Outcome) -> Result<(), HandlerError> {
+    async fn report(
+        &self,
+        photo_id: u64,
+        outcome: media::report_processing_request::Outcome,
+    ) -> Result<(), HandlerError> {
         let reported = self
             .media
             .clone()
@@ -47,20 +51,27 @@ impl ProcessUploads {
 
     async fn fail(&self, photo_id: u64, reason: String) -> Result<(), HandlerError> {
         tracing::info!(photo_id, reason, "image refused");
-        self.report(photo_id, media::report_processing_request::Outcome::FailureReason(reason))
-            .await
+        self.report(
+            photo_id,
+            media::report_processing_request::Outcome::FailureReason(reason),
+        )
+        .await
     }
 
     /// Decodes and re-encodes on the blocking pool, within the time limit. A decoder that panics
     /// has met bytes it cannot handle: that is the image's failure, not the worker's.
     async fn run_pipeline(&self, bytes: bytes::Bytes) -> Result<Processed, String> {
         let limits = self.limits;
-        let work = tokio::task::spawn_blocking(move || photoshare_imaging::process(&bytes, &limits));
+        let work =
+            tokio::task::spawn_blocking(move || photoshare_imaging::process(&bytes, &limits));
         match tokio::time::timeout(self.timeout, work).await {
             Ok(Ok(Ok(processed))) => Ok(processed),
             Ok(Ok(Err(error))) => Err(error.reason()),
             Ok(Err(_panic)) => Err("the image could not be decoded".to_owned()),
-            Err(_) => Err(format!("processing took longer than {} s", self.timeout.as_secs())),
+            Err(_) => Err(format!(
+                "processing took longer than {} s",
+                self.timeout.as_secs()
+            )),
         }
     }
 }
@@ -68,7 +79,9 @@ impl ProcessUploads {
 #[async_trait]
 impl Handler for ProcessUploads {
     async fn handle(&self, message: &Message) -> Result<(), HandlerError> {
-        let envelope = message.envelope().map_err(|error| HandlerError::Poison(error.to_string()))?;
+        let envelope = message
+            .envelope()
+            .map_err(|error| HandlerError::Poison(error.to_string()))?;
         let uploaded = PhotoUploaded::decode(envelope.payload.as_slice())
             .map_err(|error| HandlerError::Poison(format!("not a PhotoUploaded: {error}")))?;
         let photo_id = uploaded.photo_id;
@@ -79,11 +92,16 @@ impl Handler for ProcessUploads {
             .await
             .map_err(|error| transient("reading the original's size", error))?;
         let Some(meta) = meta else {
-            return self.fail(photo_id, "the uploaded file is gone".to_owned()).await;
+            return self
+                .fail(photo_id, "the uploaded file is gone".to_owned())
+                .await;
         };
         if meta.size > self.limits.max_bytes as u64 {
             return self
-                .fail(photo_id, format!("the file is larger than {} bytes", self.limits.max_bytes))
+                .fail(
+                    photo_id,
+                    format!("the file is larger than {} bytes", self.limits.max_bytes),
+                )
                 .await;
         }
         let bytes = self
@@ -98,9 +116,16 @@ impl Handler for ProcessUploads {
         };
         let mut stored = Vec::with_capacity(processed.variants.len());
         for variant in processed.variants {
-            let key = format!("variants/{}/{photo_id}/{}.jpg", uploaded.author_id, variant.name);
+            let key = format!(
+                "variants/{}/{photo_id}/{}.jpg",
+                uploaded.author_id, variant.name
+            );
             self.objects
-                .put(&key, bytes::Bytes::from(variant.bytes), variant.content_type)
+                .put(
+                    &key,
+                    bytes::Bytes::from(variant.bytes),
+                    variant.content_type,
+                )
                 .await
                 .map_err(|error| transient("storing a variant", error))?;
             stored.push(media::StoredVariant {
@@ -111,7 +136,12 @@ impl Handler for ProcessUploads {
                 object_key: key,
             });
         }
-        tracing::info!(photo_id, width = processed.width, height = processed.height, "image processed");
+        tracing::info!(
+            photo_id,
+            width = processed.width,
+            height = processed.height,
+            "image processed"
+        );
         self.report(
             photo_id,
             media::report_processing_request::Outcome::Processed(media::Processed {

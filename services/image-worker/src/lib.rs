@@ -39,7 +39,10 @@ pub enum ServeError {
     #[error("invalid media URL: {0}")]
     MediaUrl(#[from] tonic::transport::Error),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("ops server failed: {0}")]
     Ops(std::io::Error),
 }
@@ -113,6 +116,11 @@ struct StorageReadiness(ObjectStore);
 
 impl Readiness for StorageReadiness {
     fn check(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move { self.0.ping().await.map_err(|error| format!("object storage: {error}")) })
+        Box::pin(async move {
+            self.0
+                .ping()
+                .await
+                .map_err(|error| format!("object storage: {error}"))
+        })
     }
 }

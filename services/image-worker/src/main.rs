@@ -6,7 +6,10 @@ use anyhow::Context;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = photoshare_config::Config::from_process_env().context("loading configuration")?;
-    let _telemetry = photoshare_telemetry::init(photoshare_image_worker::SERVICE, &config.telemetry)?;
+    let _telemetry =
+        photoshare_telemetry::init(photoshare_image_worker::SERVICE, &config.telemetry)?;
     let shutdown = photoshare_telemetry::cancel_on_signal();
-    photoshare_image_worker::run(config, shutdown).await.context("image worker")
+    photoshare_image_worker::run(config, shutdown)
+        .await
+        .context("image worker")
 }

@@ -29,7 +29,12 @@ pub enum Sniffed {
 
 /// The accepted type a declared content type stands for (parameters and case ignored).
 pub fn accepted_type(declared: &str) -> Option<(&'static str, Sniffed)> {
-    let essence = declared.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = declared
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     ACCEPTED
         .iter()
         .find(|(name, _)| *name == essence)
@@ -57,7 +62,10 @@ pub fn sniff(head: &[u8]) -> Option<Sniffed> {
         if &head[8..12] == b"avif" || &head[8..12] == b"avis" {
             return None;
         }
-        if brands.chunks(4).any(|brand| HEIF_BRANDS.iter().any(|h| brand == *h)) {
+        if brands
+            .chunks(4)
+            .any(|brand| HEIF_BRANDS.iter().any(|h| brand == *h))
+        {
             return Some(Sniffed::Heif);
         }
     }
@@ -71,7 +79,10 @@ pub fn parse_text(field: &str, raw: &str, max_chars: usize) -> Result<String, St
         return Err(format!("{field} must be at most {max_chars} characters"));
     }
     let multiline = field == "caption";
-    if raw.chars().any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r'))) {
+    if raw
+        .chars()
+        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r')))
+    {
         return Err(format!("{field} must not contain control characters"));
     }
     Ok(raw.to_owned())
@@ -86,19 +97,29 @@ pub fn hashtags(caption: &str) -> Vec<String> {
 /// `@mentions` in a caption: usernames (`a-z 0-9 _ .`, 1-30), lower-cased, without a trailing
 /// dot (end of sentence). An `@` inside a word (an email address) is no mention.
 pub fn mentions(caption: &str) -> Vec<String> {
-    tokens(caption, '@', |c| c.is_ascii_alphanumeric() || c == '_' || c == '.', 30)
-        .into_iter()
-        .map(|name| name.trim_end_matches('.').to_owned())
-        .filter(|name| !name.is_empty())
-        .fold(Vec::new(), |mut unique, name| {
-            if !unique.contains(&name) {
-                unique.push(name);
-            }
-            unique
-        })
+    tokens(
+        caption,
+        '@',
+        |c| c.is_ascii_alphanumeric() || c == '_' || c == '.',
+        30,
+    )
+    .into_iter()
+    .map(|name| name.trim_end_matches('.').to_owned())
+    .filter(|name| !name.is_empty())
+    .fold(Vec::new(), |mut unique, name| {
+        if !unique.contains(&name) {
+            unique.push(name);
+        }
+        unique
+    })
 }
 
-fn tokens(text: &str, sigil: char, allowed: impl Fn(char) -> bool, max_chars: usize) -> Vec<String> {
+fn tokens(
+    text: &str,
+    sigil: char,
+    allowed: impl Fn(char) -> bool,
+    max_chars: usize,
+) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     let chars: Vec<char> = text.chars().collect();
     let mut index = 0;
@@ -132,8 +153,14 @@ mod tests {
     #[test]
     fn declared_types_are_matched_loosely_and_only_from_the_list() {
         assert_eq!(accepted_type("image/JPEG").map(|t| t.0), Some("image/jpeg"));
-        assert_eq!(accepted_type("image/png; charset=x").map(|t| t.0), Some("image/png"));
-        assert_eq!(accepted_type("image/heif").map(|t| t.1), Some(Sniffed::Heif));
+        assert_eq!(
+            accepted_type("image/png; charset=x").map(|t| t.0),
+            Some("image/png")
+        );
+        assert_eq!(
+            accepted_type("image/heif").map(|t| t.1),
+            Some(Sniffed::Heif)
+        );
         for refused in ["image/avif", "image/svg+xml", "text/plain", "", "image/jpg"] {
             assert!(accepted_type(refused).is_none(), "{refused}");
         }
@@ -145,8 +172,14 @@ mod tests {
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some(Sniffed::Png));
         assert_eq!(sniff(b"GIF89a\x01\x00"), Some(Sniffed::Gif));
         assert_eq!(sniff(b"RIFF\x10\x00\x00\x00WEBPVP8 "), Some(Sniffed::Webp));
-        assert_eq!(sniff(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"), Some(Sniffed::Heif));
-        assert_eq!(sniff(b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf"), None);
+        assert_eq!(
+            sniff(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"),
+            Some(Sniffed::Heif)
+        );
+        assert_eq!(
+            sniff(b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf"),
+            None
+        );
         assert_eq!(sniff(b"<svg onload=alert(1)>"), None);
         assert_eq!(sniff(b""), None);
         assert_eq!(sniff(b"hello, this is text"), None);
@@ -154,14 +187,20 @@ mod tests {
 
     #[test]
     fn hashtags_are_found_once_in_order() {
-        assert_eq!(hashtags("Sunset #Beach #beach #golden_hour! C# is not a tag"), ["beach", "golden_hour"]);
+        assert_eq!(
+            hashtags("Sunset #Beach #beach #golden_hour! C# is not a tag"),
+            ["beach", "golden_hour"]
+        );
         assert_eq!(hashtags("#café #東京 ## #"), ["café", "東京"]);
         assert!(hashtags("no tags here").is_empty());
     }
 
     #[test]
     fn mentions_skip_emails_and_trailing_dots() {
-        assert_eq!(mentions("with @Ann.Lee and @bob. mail me at x@example.com @ann.lee"), ["ann.lee", "bob"]);
+        assert_eq!(
+            mentions("with @Ann.Lee and @bob. mail me at x@example.com @ann.lee"),
+            ["ann.lee", "bob"]
+        );
         assert!(mentions("@ alone").is_empty());
     }
 

@@ -41,7 +41,9 @@ impl MediaError {
             MediaError::UploadIncomplete => ErrorCode::UploadIncomplete,
             MediaError::UploadExpired => ErrorCode::UploadExpired,
             MediaError::InvalidImage(_) => ErrorCode::InvalidImage,
-            MediaError::Database(_) | MediaError::Events(_) | MediaError::Corrupt(_) => ErrorCode::Internal,
+            MediaError::Database(_) | MediaError::Events(_) | MediaError::Corrupt(_) => {
+                ErrorCode::Internal
+            }
             // Storage trouble is an outage from the caller's point of view.
             MediaError::Storage(_) => ErrorCode::Unavailable,
         }

@@ -29,7 +29,8 @@ pub use service::MediaService;
 
 pub const SERVICE: &str = "media";
 
-pub static MIGRATIONS: &[MigrationFile] = embed_migrations!("../../../migrations/media", 1 => "0001_init");
+pub static MIGRATIONS: &[MigrationFile] =
+    embed_migrations!("../../../migrations/media", 1 => "0001_init");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -42,7 +43,10 @@ pub enum ServeError {
     #[error(transparent)]
     WorkerId(#[from] WorkerIdOutOfRange),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("gRPC server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
 }
@@ -56,10 +60,12 @@ pub async fn open_database(config: &Config) -> Result<Database, DbError> {
 pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), ServeError> {
     let storage = photoshare_storage::settings_from_config(&config.backends)?;
     let bus = photoshare_events::bus_from_config(&config).await?;
-    let listener = TcpListener::bind(config.media.listen).await.map_err(|source| ServeError::Bind {
-        addr: config.media.listen.to_string(),
-        source,
-    })?;
+    let listener = TcpListener::bind(config.media.listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: config.media.listen.to_string(),
+            source,
+        })?;
     serve(listener, config, storage, bus, shutdown).await
 }
 
@@ -114,8 +120,14 @@ struct MediaReadiness {
 impl Readiness for MediaReadiness {
     fn check(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
-            self.database.ping().await.map_err(|error| format!("media database: {error}"))?;
-            self.objects.ping().await.map_err(|error| format!("object storage: {error}"))
+            self.database
+                .ping()
+                .await
+                .map_err(|error| format!("media database: {error}"))?;
+            self.objects
+                .ping()
+                .await
+                .map_err(|error| format!("object storage: {error}"))
         })
     }
 }
@@ -127,7 +139,14 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/media");
         let on_disk = std::fs::read_dir(dir)
             .unwrap()
-            .filter(|entry| entry.as_ref().unwrap().path().extension().is_some_and(|e| e == "sql"))
+            .filter(|entry| {
+                entry
+                    .as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|e| e == "sql")
+            })
             .count();
         assert_eq!(on_disk, super::MIGRATIONS.len());
     }

@@ -8,5 +8,7 @@ async fn main() -> anyhow::Result<()> {
     let config = photoshare_config::Config::from_process_env().context("loading configuration")?;
     let _telemetry = photoshare_telemetry::init(photoshare_media::SERVICE, &config.telemetry)?;
     let shutdown = photoshare_telemetry::cancel_on_signal();
-    photoshare_media::run(config, shutdown).await.context("media service")
+    photoshare_media::run(config, shutdown)
+        .await
+        .context("media service")
 }

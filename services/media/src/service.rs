@@ -35,7 +35,13 @@ pub struct MediaService {
 }
 
 impl MediaService {
-    pub fn new(store: Store, objects: ObjectStore, ids: Arc<IdGenerator>, config: MediaConfig, relay_wake: Arc<Notify>) -> Self {
+    pub fn new(
+        store: Store,
+        objects: ObjectStore,
+        ids: Arc<IdGenerator>,
+        config: MediaConfig,
+        relay_wake: Arc<Notify>,
+    ) -> Self {
         MediaService {
             store,
             objects,
@@ -45,7 +51,10 @@ impl MediaService {
         }
     }
 
-    async fn create_upload(&self, request: pb::CreateUploadRequest) -> Result<pb::Upload, MediaError> {
+    async fn create_upload(
+        &self,
+        request: pb::CreateUploadRequest,
+    ) -> Result<pb::Upload, MediaError> {
         let Some((content_type, _)) = accepted_type(&request.content_type) else {
             return Err(MediaError::UnsupportedType(format!(
                 "`{}` is not accepted: send image/jpeg, image/png, image/webp, image/gif, image/heic or image/heif",
@@ -53,7 +62,9 @@ impl MediaService {
             )));
         };
         if request.content_length == 0 {
-            return Err(MediaError::Invalid("content_length must be at least 1 byte".into()));
+            return Err(MediaError::Invalid(
+                "content_length must be at least 1 byte".into(),
+            ));
         }
         if request.content_length > self.config.max_upload_bytes {
             return Err(MediaError::TooLarge(format!(
@@ -75,7 +86,8 @@ impl MediaService {
         };
         let upload = self.store.create_upload(&wanted, now).await?;
         if upload.id != wanted.id
-            && (upload.content_type != wanted.content_type || upload.content_length != wanted.content_length)
+            && (upload.content_type != wanted.content_type
+                || upload.content_length != wanted.content_length)
         {
             return Err(MediaError::Invalid(
                 "this Idempotency-Key was already used for a different upload".into(),
@@ -104,7 +116,11 @@ impl MediaService {
     }
 
     async fn create_photo(&self, request: pb::CreatePhotoRequest) -> Result<pb::Photo, MediaError> {
-        let texts = Texts::parse(request.caption.as_deref(), request.alt_text.as_deref(), request.location.as_deref())?;
+        let texts = Texts::parse(
+            request.caption.as_deref(),
+            request.alt_text.as_deref(),
+            request.location.as_deref(),
+        )?;
         let upload = self
             .store
             .upload(request.upload_id)
@@ -132,7 +148,13 @@ impl MediaService {
             object_key: upload.object_key.clone(),
             content_type: upload.content_type.clone(),
         };
-        let event = Message::event(topics::PHOTO_UPLOADED, photo_id.to_string(), event_id, now, payload.encode_to_vec());
+        let event = Message::event(
+            topics::PHOTO_UPLOADED,
+            photo_id.to_string(),
+            event_id,
+            now,
+            payload.encode_to_vec(),
+        );
         let created = self
             .store
             .create_photo(
@@ -158,7 +180,11 @@ impl MediaService {
     /// The object must exist, have the declared size and start like the declared type; a
     /// mismatching object is deleted so that it costs nothing.
     async fn check_uploaded_object(&self, upload: &UploadRecord) -> Result<(), MediaError> {
-        let meta = self.objects.head(&upload.object_key).await?.ok_or(MediaError::UploadIncomplete)?;
+        let meta = self
+            .objects
+            .head(&upload.object_key)
+            .await?
+            .ok_or(MediaError::UploadIncomplete)?;
         if meta.size != upload.content_length {
             self.objects.delete(&upload.object_key).await?;
             return Err(MediaError::InvalidImage(format!(
@@ -166,7 +192,10 @@ impl MediaService {
                 meta.size, upload.content_length
             )));
         }
-        let head = self.objects.get_range(&upload.object_key, 0, SNIFF_BYTES).await?;
+        let head = self
+            .objects
+            .get_range(&upload.object_key, 0, SNIFF_BYTES)
+            .await?;
         let declared = accepted_type(&upload.content_type).map(|(_, sniffed)| sniffed);
         if sniff(&head) != declared || declared.is_none() {
             self.objects.delete(&upload.object_key).await?;
@@ -179,7 +208,11 @@ impl MediaService {
     }
 
     async fn view_by_id(&self, photo_id: u64, viewer: u64) -> Result<pb::Photo, MediaError> {
-        let photo = self.store.photo(photo_id).await?.ok_or(MediaError::NotFound("photo"))?;
+        let photo = self
+            .store
+            .photo(photo_id)
+            .await?
+            .ok_or(MediaError::NotFound("photo"))?;
         if !visible(&photo, viewer) {
             return Err(MediaError::NotFound("photo"));
         }
@@ -222,7 +255,10 @@ impl MediaService {
         }
         Ok(self
             .objects
-            .presign_get(key, Duration::from_secs(self.config.variant_url_ttl_secs.max(1)))
+            .presign_get(
+                key,
+                Duration::from_secs(self.config.variant_url_ttl_secs.max(1)),
+            )
             .await?)
     }
 
@@ -242,14 +278,29 @@ impl MediaService {
 
     async fn update_photo(&self, request: pb::UpdatePhotoRequest) -> Result<pb::Photo, MediaError> {
         self.owned_photo(request.photo_id, request.user_id).await?;
-        let texts = Texts::parse(request.caption.as_deref(), request.alt_text.as_deref(), request.location.as_deref())?;
-        let tags = texts.caption.as_deref().map(|caption| (domain::hashtags(caption), domain::mentions(caption)));
+        let texts = Texts::parse(
+            request.caption.as_deref(),
+            request.alt_text.as_deref(),
+            request.location.as_deref(),
+        )?;
+        let tags = texts
+            .caption
+            .as_deref()
+            .map(|caption| (domain::hashtags(caption), domain::mentions(caption)));
         let caption = match (&texts.caption, &tags) {
-            (Some(text), Some((hashtags, mentions))) => Some((text.as_str(), hashtags.as_slice(), mentions.as_slice())),
+            (Some(text), Some((hashtags, mentions))) => {
+                Some((text.as_str(), hashtags.as_slice(), mentions.as_slice()))
+            }
             _ => None,
         };
         self.store
-            .update_texts(request.photo_id, caption, texts.alt_text.as_deref(), texts.location.as_deref(), now_ms())
+            .update_texts(
+                request.photo_id,
+                caption,
+                texts.alt_text.as_deref(),
+                texts.location.as_deref(),
+                now_ms(),
+            )
             .await?;
         self.view_by_id(request.photo_id, request.user_id).await
     }
@@ -262,10 +313,21 @@ impl MediaService {
             author_id: photo.author_id,
         };
         let now = now_ms();
-        let event = Message::event(topics::PHOTO_DELETED, photo.author_id.to_string(), event_id, now, payload.encode_to_vec());
-        if self.store.delete_photo(photo.id, event_id, &event, now).await? {
+        let event = Message::event(
+            topics::PHOTO_DELETED,
+            photo.author_id.to_string(),
+            event_id,
+            now,
+            payload.encode_to_vec(),
+        );
+        if self
+            .store
+            .delete_photo(photo.id, event_id, &event, now)
+            .await?
+        {
             self.relay_wake.notify_one();
-            self.delete_objects(&photo.original_key, &photo.variants).await;
+            self.delete_objects(&photo.original_key, &photo.variants)
+                .await;
         }
         Ok(())
     }
@@ -281,12 +343,19 @@ impl MediaService {
         }
     }
 
-    async fn list_photos(&self, request: pb::ListPhotosRequest) -> Result<pb::ListPhotosResponse, MediaError> {
+    async fn list_photos(
+        &self,
+        request: pb::ListPhotosRequest,
+    ) -> Result<pb::ListPhotosResponse, MediaError> {
         let page = request.page.unwrap_or_default();
         let limit = match page.limit {
             0 => DEFAULT_PAGE,
             n if n <= MAX_PAGE => n,
-            n => return Err(MediaError::Invalid(format!("limit {n} is above {MAX_PAGE}"))),
+            n => {
+                return Err(MediaError::Invalid(format!(
+                    "limit {n} is above {MAX_PAGE}"
+                )))
+            }
         };
         let before = if page.cursor.is_empty() {
             u64::MAX
@@ -296,10 +365,16 @@ impl MediaService {
                 .map_err(|_| MediaError::Invalid("the cursor is not one this API made".into()))?
         };
         let ready_only = request.viewer_id != request.author_id;
-        let mut photos = self.store.photos_of(request.author_id, before, limit + 1, ready_only).await?;
+        let mut photos = self
+            .store
+            .photos_of(request.author_id, before, limit + 1, ready_only)
+            .await?;
         let next_cursor = if photos.len() > limit as usize {
             photos.truncate(limit as usize);
-            photos.last().map(|photo| photo.id.to_string()).unwrap_or_default()
+            photos
+                .last()
+                .map(|photo| photo.id.to_string())
+                .unwrap_or_default()
         } else {
             String::new()
         };
@@ -313,8 +388,15 @@ impl MediaService {
         })
     }
 
-    async fn report_processing(&self, request: pb::ReportProcessingRequest) -> Result<(), MediaError> {
-        let photo = self.store.photo(request.photo_id).await?.ok_or(MediaError::NotFound("photo"))?;
+    async fn report_processing(
+        &self,
+        request: pb::ReportProcessingRequest,
+    ) -> Result<(), MediaError> {
+        let photo = self
+            .store
+            .photo(request.photo_id)
+            .await?
+            .ok_or(MediaError::NotFound("photo"))?;
         let now = now_ms();
         match request.outcome {
             Some(pb::report_processing_request::Outcome::Processed(processed)) => {
@@ -340,21 +422,35 @@ impl MediaService {
                     author_id: photo.author_id,
                     created_at_ms: photo.created_at_ms,
                 };
-                let event = Message::event(topics::PHOTO_PUBLISHED, photo.author_id.to_string(), event_id, now, payload.encode_to_vec());
+                let event = Message::event(
+                    topics::PHOTO_PUBLISHED,
+                    photo.author_id.to_string(),
+                    event_id,
+                    now,
+                    payload.encode_to_vec(),
+                );
                 let outcome = Outcome::Ready {
                     width: processed.width,
                     height: processed.height,
                     blurhash: &processed.blurhash,
                     variants: &variants,
                 };
-                if self.store.finish_processing(photo.id, &outcome, Some((event_id, &event)), now).await? {
+                if self
+                    .store
+                    .finish_processing(photo.id, &outcome, Some((event_id, &event)), now)
+                    .await?
+                {
                     self.relay_wake.notify_one();
                     tracing::info!(photo_id = photo.id, "photo ready");
                 }
             }
             Some(pb::report_processing_request::Outcome::FailureReason(reason)) => {
                 let outcome = Outcome::Failed { reason: &reason };
-                if self.store.finish_processing(photo.id, &outcome, None, now).await? {
+                if self
+                    .store
+                    .finish_processing(photo.id, &outcome, None, now)
+                    .await?
+                {
                     tracing::info!(photo_id = photo.id, reason, "photo failed");
                 }
             }
@@ -377,7 +473,11 @@ struct Texts {
 }
 
 impl Texts {
-    fn parse(caption: Option<&str>, alt_text: Option<&str>, location: Option<&str>) -> Result<Texts, MediaError> {
+    fn parse(
+        caption: Option<&str>,
+        alt_text: Option<&str>,
+        location: Option<&str>,
+    ) -> Result<Texts, MediaError> {
         let field = |name, value: Option<&str>, max| {
             value
                 .map(|text| domain::parse_text(name, text, max))
@@ -394,17 +494,32 @@ impl Texts {
 
 #[tonic::async_trait]
 impl pb::media_server::Media for MediaService {
-    async fn create_upload(&self, request: Request<pb::CreateUploadRequest>) -> Result<Response<pb::Upload>, Status> {
-        Ok(Response::new(MediaService::create_upload(self, request.into_inner()).await?))
+    async fn create_upload(
+        &self,
+        request: Request<pb::CreateUploadRequest>,
+    ) -> Result<Response<pb::Upload>, Status> {
+        Ok(Response::new(
+            MediaService::create_upload(self, request.into_inner()).await?,
+        ))
     }
 
-    async fn create_photo(&self, request: Request<pb::CreatePhotoRequest>) -> Result<Response<pb::Photo>, Status> {
-        Ok(Response::new(MediaService::create_photo(self, request.into_inner()).await?))
+    async fn create_photo(
+        &self,
+        request: Request<pb::CreatePhotoRequest>,
+    ) -> Result<Response<pb::Photo>, Status> {
+        Ok(Response::new(
+            MediaService::create_photo(self, request.into_inner()).await?,
+        ))
     }
 
-    async fn get_photo(&self, request: Request<pb::GetPhotoRequest>) -> Result<Response<pb::Photo>, Status> {
+    async fn get_photo(
+        &self,
+        request: Request<pb::GetPhotoRequest>,
+    ) -> Result<Response<pb::Photo>, Status> {
         let request = request.into_inner();
-        Ok(Response::new(self.view_by_id(request.photo_id, request.viewer_id).await?))
+        Ok(Response::new(
+            self.view_by_id(request.photo_id, request.viewer_id).await?,
+        ))
     }
 
     async fn batch_get_photos(
@@ -413,29 +528,47 @@ impl pb::media_server::Media for MediaService {
     ) -> Result<Response<pb::BatchGetPhotosResponse>, Status> {
         let request = request.into_inner();
         if request.photo_ids.len() > MAX_BATCH {
-            return Err(MediaError::Invalid(format!("at most {MAX_BATCH} photos per batch")).into());
+            return Err(
+                MediaError::Invalid(format!("at most {MAX_BATCH} photos per batch")).into(),
+            );
         }
         let found = self.store.photos(&request.photo_ids).await?;
         let mut photos = Vec::with_capacity(found.len());
         for id in &request.photo_ids {
-            if let Some(photo) = found.iter().find(|photo| photo.id == *id && visible(photo, request.viewer_id)) {
+            if let Some(photo) = found
+                .iter()
+                .find(|photo| photo.id == *id && visible(photo, request.viewer_id))
+            {
                 photos.push(self.view(photo).await?);
             }
         }
         Ok(Response::new(pb::BatchGetPhotosResponse { photos }))
     }
 
-    async fn update_photo(&self, request: Request<pb::UpdatePhotoRequest>) -> Result<Response<pb::Photo>, Status> {
-        Ok(Response::new(MediaService::update_photo(self, request.into_inner()).await?))
+    async fn update_photo(
+        &self,
+        request: Request<pb::UpdatePhotoRequest>,
+    ) -> Result<Response<pb::Photo>, Status> {
+        Ok(Response::new(
+            MediaService::update_photo(self, request.into_inner()).await?,
+        ))
     }
 
-    async fn delete_photo(&self, request: Request<pb::DeletePhotoRequest>) -> Result<Response<pb::DeletePhotoResponse>, Status> {
+    async fn delete_photo(
+        &self,
+        request: Request<pb::DeletePhotoRequest>,
+    ) -> Result<Response<pb::DeletePhotoResponse>, Status> {
         MediaService::delete_photo(self, request.into_inner()).await?;
         Ok(Response::new(pb::DeletePhotoResponse {}))
     }
 
-    async fn list_photos(&self, request: Request<pb::ListPhotosRequest>) -> Result<Response<pb::ListPhotosResponse>, Status> {
-        Ok(Response::new(MediaService::list_photos(self, request.into_inner()).await?))
+    async fn list_photos(
+        &self,
+        request: Request<pb::ListPhotosRequest>,
+    ) -> Result<Response<pb::ListPhotosResponse>, Status> {
+        Ok(Response::new(
+            MediaService::list_photos(self, request.into_inner()).await?,
+        ))
     }
 
     async fn report_processing(

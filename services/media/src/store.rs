@@ -73,7 +73,8 @@ pub enum Outcome<'a> {
     },
 }
 
-const PHOTO_COLUMNS: &str = "id, author_id, original_key, caption, alt_text, location, hashtags, mentions, \
+const PHOTO_COLUMNS: &str =
+    "id, author_id, original_key, caption, alt_text, location, hashtags, mentions, \
      status, failure_reason, width, height, blurhash, variants, created_at_ms, deleted_at_ms";
 const UPLOAD_COLUMNS: &str =
     "id, user_id, object_key, content_type, content_length, expires_at_ms, idempotency_key, photo_id";
@@ -94,7 +95,11 @@ impl Store {
 
     /// Inserts the upload; with an idempotency key already used by this user, returns the
     /// existing upload instead (the caller compares it with the request).
-    pub async fn create_upload(&self, upload: &UploadRecord, now_ms: i64) -> Result<UploadRecord, MediaError> {
+    pub async fn create_upload(
+        &self,
+        upload: &UploadRecord,
+        now_ms: i64,
+    ) -> Result<UploadRecord, MediaError> {
         let inserted = sqlx::query(
             "INSERT INTO uploads (id, user_id, object_key, content_type, content_length, expires_at_ms, created_at_ms, idempotency_key) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -127,26 +132,37 @@ impl Store {
     }
 
     pub async fn upload(&self, id: u64) -> Result<Option<UploadRecord>, MediaError> {
-        let row = sqlx::query(&format!("SELECT {UPLOAD_COLUMNS} FROM uploads WHERE id = $1"))
-            .bind(id as i64)
-            .fetch_optional(self.database.pool())
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {UPLOAD_COLUMNS} FROM uploads WHERE id = $1"
+        ))
+        .bind(id as i64)
+        .fetch_optional(self.database.pool())
+        .await?;
         row.as_ref().map(upload_from_row).transpose()
     }
 
     /// Creates the photo, ties the upload to it and enqueues `photo.uploaded`, atomically. If the
     /// upload became a photo meanwhile (a racing retry), returns that photo's id instead.
-    pub async fn create_photo(&self, photo: &NewPhoto<'_>, event_id: u64, event: &Message) -> Result<u64, MediaError> {
+    pub async fn create_photo(
+        &self,
+        photo: &NewPhoto<'_>,
+        event_id: u64,
+        event: &Message,
+    ) -> Result<u64, MediaError> {
         let mut tx = self.database.pool().begin().await?;
-        let claimed = sqlx::query("UPDATE uploads SET photo_id = $2 WHERE id = $1 AND photo_id IS NULL")
-            .bind(photo.upload.id as i64)
-            .bind(photo.id as i64)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let claimed =
+            sqlx::query("UPDATE uploads SET photo_id = $2 WHERE id = $1 AND photo_id IS NULL")
+                .bind(photo.upload.id as i64)
+                .bind(photo.id as i64)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         if claimed == 0 {
             drop(tx);
-            let existing = self.upload(photo.upload.id).await?.and_then(|upload| upload.photo_id);
+            let existing = self
+                .upload(photo.upload.id)
+                .await?
+                .and_then(|upload| upload.photo_id);
             return existing.ok_or(MediaError::NotFound("upload"));
         }
         sqlx::query(
@@ -185,7 +201,10 @@ impl Store {
             return Ok(Vec::new());
         }
         let slots: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
-        let sql = format!("SELECT {PHOTO_COLUMNS} FROM photos WHERE id IN ({})", slots.join(", "));
+        let sql = format!(
+            "SELECT {PHOTO_COLUMNS} FROM photos WHERE id IN ({})",
+            slots.join(", ")
+        );
         let mut query = sqlx::query(&sql);
         for id in ids {
             query = query.bind(*id as i64);
@@ -195,7 +214,13 @@ impl Store {
     }
 
     /// An author's photos with ids below `before`, newest first; `ready_only` for other viewers.
-    pub async fn photos_of(&self, author_id: u64, before: u64, limit: u32, ready_only: bool) -> Result<Vec<PhotoRecord>, MediaError> {
+    pub async fn photos_of(
+        &self,
+        author_id: u64,
+        before: u64,
+        limit: u32,
+        ready_only: bool,
+    ) -> Result<Vec<PhotoRecord>, MediaError> {
         let sql = format!(
             "SELECT {PHOTO_COLUMNS} FROM photos WHERE author_id = $1 AND id < $2 AND deleted_at_ms IS NULL {} \
              ORDER BY id DESC LIMIT $3",
@@ -236,7 +261,13 @@ impl Store {
     }
 
     /// Marks the photo deleted and enqueues `photo.deleted`. False if it was already gone.
-    pub async fn delete_photo(&self, id: u64, event_id: u64, event: &Message, now_ms: i64) -> Result<bool, MediaError> {
+    pub async fn delete_photo(
+        &self,
+        id: u64,
+        event_id: u64,
+        event: &Message,
+        now_ms: i64,
+    ) -> Result<bool, MediaError> {
         let mut tx = self.database.pool().begin().await?;
         let deleted = sqlx::query("UPDATE photos SET deleted_at_ms = $2, updated_at_ms = $2 WHERE id = $1 AND deleted_at_ms IS NULL")
             .bind(id as i64)
@@ -315,7 +346,9 @@ fn upload_from_row(row: &AnyRow) -> Result<UploadRecord, MediaError> {
         content_length: row.try_get::<i64, _>("content_length")? as u64,
         expires_at_ms: row.try_get("expires_at_ms")?,
         idempotency_key: row.try_get("idempotency_key")?,
-        photo_id: row.try_get::<Option<i64>, _>("photo_id")?.map(|id| id as u64),
+        photo_id: row
+            .try_get::<Option<i64>, _>("photo_id")?
+            .map(|id| id as u64),
     })
 }
 
@@ -335,7 +368,8 @@ fn photo_from_row(row: &AnyRow) -> Result<PhotoRecord, MediaError> {
         width: row.try_get::<Option<i64>, _>("width")?.unwrap_or(0) as u32,
         height: row.try_get::<Option<i64>, _>("height")?.unwrap_or(0) as u32,
         blurhash: row.try_get("blurhash")?,
-        variants: serde_json::from_str(&variants).map_err(|error| MediaError::Corrupt(format!("variants: {error}")))?,
+        variants: serde_json::from_str(&variants)
+            .map_err(|error| MediaError::Corrupt(format!("variants: {error}")))?,
         created_at_ms: row.try_get("created_at_ms")?,
         deleted: row.try_get::<Option<i64>, _>("deleted_at_ms")?.is_some(),
     })

@@ -9,16 +9,37 @@ pub async fn livez() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-/// Ready when the users service answers and the token keys are loaded.
+/// Ready when every service the API needs answers: users (and the token keys are loaded) and
+/// media. Each check has 2 s; the answer names what is missing.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match timeout(Duration::from_secs(2), state.keys.fetch()).await {
-        Ok(Ok(())) => HttpResponse::Ok().content_type("text/plain").body("ready"),
-        Ok(Err(status)) => HttpResponse::ServiceUnavailable()
+    let limit = Duration::from_secs(2);
+    let users = timeout(limit, state.keys.fetch());
+    // An empty batch reaches the media service without touching its database.
+    let media = timeout(
+        limit,
+        state
+            .media
+            .clone()
+            .batch_get_photos(photoshare_proto::media::v1::BatchGetPhotosRequest::default()),
+    );
+    let (users, media) = tokio::join!(users, media);
+    let mut problems = Vec::new();
+    match users {
+        Ok(Ok(())) => {}
+        Ok(Err(status)) => problems.push(format!("users service: {}", status.message())),
+        Err(_) => problems.push("users service did not answer within 2 s".to_owned()),
+    }
+    match media {
+        Ok(Ok(_)) => {}
+        Ok(Err(status)) => problems.push(format!("media service: {}", status.message())),
+        Err(_) => problems.push("media service did not answer within 2 s".to_owned()),
+    }
+    if problems.is_empty() {
+        HttpResponse::Ok().content_type("text/plain").body("ready")
+    } else {
+        HttpResponse::ServiceUnavailable()
             .content_type("text/plain")
-            .body(format!("not ready: users service: {}", status.message())),
-        Err(_) => HttpResponse::ServiceUnavailable()
-            .content_type("text/plain")
-            .body("not ready: users service did not answer within 2 s"),
+            .body(format!("not ready: {}", problems.join("; ")))
     }
 }
 
