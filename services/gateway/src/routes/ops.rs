@@ -15,11 +15,10 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let limit = Duration::from_secs(2);
     let users = timeout(limit, state.keys.fetch());
     // An empty batch reaches the media service without touching its database.
+    let mut media_client = state.media.clone();
     let media = timeout(
         limit,
-        state
-            .media
-            .clone()
+        media_client
             .batch_get_photos(photoshare_proto::media::v1::BatchGetPhotosRequest::default()),
     );
     let (users, media) = tokio::join!(users, media);
