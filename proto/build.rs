@@ -7,6 +7,8 @@ const PROTOS: &[&str] = &[
     "photoshare/users/v1/users.proto",
     "photoshare/events/v1/events.proto",
     "photoshare/media/v1/media.proto",
+    "photoshare/graph/v1/graph.proto",
+    "photoshare/engagement/v1/engagement.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -22,12 +22,19 @@ pub struct DevApp {
     tasks: Vec<ServiceTask>,
     /// The embedded object store, when no S3 was configured.
     embedded_s3: Option<EmbeddedS3>,
+    /// Where each internal gRPC service listens (its `/metrics` is there too).
+    services: Vec<(&'static str, SocketAddr)>,
 }
 
 /// The bucket of the embedded object store.
 const EMBEDDED_BUCKET: &str = "photoshare";
 
 impl DevApp {
+    /// Where the internal gRPC service `name` listens, if it runs in this process.
+    pub fn service_addr(&self, name: &str) -> Option<SocketAddr> {
+        self.services.iter().find(|(service, _)| *service == name).map(|(_, addr)| *addr)
+    }
+
     /// Starts every service and waits until the gateway's `/readyz` passes.
     pub async fn start(mut config: Config) -> anyhow::Result<DevApp> {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
@@ -35,6 +42,7 @@ impl DevApp {
         })?;
         let shutdown = CancellationToken::new();
         let mut tasks = Vec::new();
+        let mut services = Vec::new();
 
         let (storage, embedded_s3) = match config.backends.s3_bucket {
             Some(_) => (
@@ -59,6 +67,7 @@ impl DevApp {
             .await
             .context("binding the users port")?;
         config.gateway.users_url = format!("http://{}", users_listener.local_addr()?);
+        services.push(("users", users_listener.local_addr()?));
         tasks.push(spawn_service(
             "users",
             photoshare_users::serve(users_listener, config.clone(), shutdown.clone()),
@@ -69,6 +78,7 @@ impl DevApp {
             .context("binding the media port")?;
         config.gateway.media_url = format!("http://{}", media_listener.local_addr()?);
         config.image_worker.media_url = config.gateway.media_url.clone();
+        services.push(("media", media_listener.local_addr()?));
         tasks.push(spawn_service(
             "media",
             photoshare_media::serve(
@@ -78,6 +88,23 @@ impl DevApp {
                 bus.clone(),
                 shutdown.clone(),
             ),
+        ));
+
+        let graph_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding the graph port")?;
+        config.gateway.graph_url = format!("http://{}", graph_listener.local_addr()?);
+        services.push(("graph", graph_listener.local_addr()?));
+        tasks.push(spawn_service(
+            "graph",
+            photoshare_graph::serve(graph_listener, config.clone(), bus.clone(), shutdown.clone()),
+        ));
+
+        let engagement_listener =
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding the engagement port")?;
+        config.gateway.engagement_url = format!("http://{}", engagement_listener.local_addr()?);
+        services.push(("engagement", engagement_listener.local_addr()?));
+        tasks.push(spawn_service(
+            "engagement",
+            photoshare_engagement::serve(engagement_listener, config.clone(), bus.clone(), shutdown.clone()),
         ));
 
         let worker_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -107,6 +134,7 @@ impl DevApp {
             shutdown,
             tasks,
             embedded_s3,
+            services,
         };
         app.wait_ready(Duration::from_secs(30)).await?;
         Ok(app)

@@ -15,6 +15,8 @@ pub enum ServiceName {
     Users,
     Media,
     ImageWorker,
+    Graph,
+    Engagement,
 }
 
 /// Applies every service's pending migrations.
@@ -28,6 +30,16 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     photoshare_media::open_database(config)
         .await
         .context("migrating the media database")?
+        .close()
+        .await;
+    photoshare_graph::open_database(config)
+        .await
+        .context("migrating the graph database")?
+        .close()
+        .await;
+    photoshare_engagement::open_database(config)
+        .await
+        .context("migrating the engagement database")?
         .close()
         .await;
     Ok(())

@@ -77,6 +77,8 @@ async fn main() -> anyhow::Result<()> {
                 ServiceName::Users => photoshare_users::SERVICE,
                 ServiceName::Media => photoshare_media::SERVICE,
                 ServiceName::ImageWorker => photoshare_image_worker::SERVICE,
+                ServiceName::Graph => photoshare_graph::SERVICE,
+                ServiceName::Engagement => photoshare_engagement::SERVICE,
             };
             let _telemetry = photoshare_telemetry::init(name, &config.telemetry)?;
             let shutdown = photoshare_telemetry::cancel_on_signal();
@@ -85,6 +87,8 @@ async fn main() -> anyhow::Result<()> {
                 ServiceName::Users => photoshare_users::run(config, shutdown).await?,
                 ServiceName::Media => photoshare_media::run(config, shutdown).await?,
                 ServiceName::ImageWorker => photoshare_image_worker::run(config, shutdown).await?,
+                ServiceName::Graph => photoshare_graph::run(config, shutdown).await?,
+                ServiceName::Engagement => photoshare_engagement::run(config, shutdown).await?,
             }
             Ok(())
         }

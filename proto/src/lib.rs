@@ -34,6 +34,18 @@ pub mod media {
     }
 }
 
+pub mod graph {
+    pub mod v1 {
+        tonic::include_proto!("photoshare.graph.v1");
+    }
+}
+
+pub mod engagement {
+    pub mod v1 {
+        tonic::include_proto!("photoshare.engagement.v1");
+    }
+}
+
 /// Topic names (BRIEF.md, "Events"). The record key of each is noted.
 pub mod topics {
     /// Key: photo id.
@@ -42,4 +54,12 @@ pub mod topics {
     pub const PHOTO_PUBLISHED: &str = "photo.published";
     /// Key: author id.
     pub const PHOTO_DELETED: &str = "photo.deleted";
+    /// Key: follower id.
+    pub const GRAPH_FOLLOWED: &str = "graph.followed";
+    /// Key: follower id.
+    pub const GRAPH_UNFOLLOWED: &str = "graph.unfollowed";
+    /// Key: photo id.
+    pub const ENGAGEMENT_LIKED: &str = "engagement.liked";
+    /// Key: photo id.
+    pub const ENGAGEMENT_COMMENTED: &str = "engagement.commented";
 }

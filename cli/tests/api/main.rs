@@ -8,5 +8,6 @@ mod auth;
 mod errors;
 mod ops;
 mod photos;
+mod social;
 mod tokens;
 mod users;

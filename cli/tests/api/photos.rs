@@ -79,7 +79,7 @@ async fn complete(
 }
 
 /// Polls until the photo is no longer `processing`.
-async fn settled(app: &TestApp, token: &str, photo_id: &str) -> Value {
+pub async fn settled(app: &TestApp, token: &str, photo_id: &str) -> Value {
     let started = Instant::now();
     loop {
         let response = app.get(&format!("/v1/photos/{photo_id}"), token).await;
@@ -97,7 +97,7 @@ async fn settled(app: &TestApp, token: &str, photo_id: &str) -> Value {
 }
 
 /// Uploads and completes `file`; returns the 202 photo.
-async fn post_photo(
+pub async fn post_photo(
     app: &TestApp,
     token: &str,
     file: &str,

@@ -35,6 +35,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PHOTOSHARE_MEDIA_LISTEN", "media.listen"),
     ("PHOTOSHARE_MEDIA_PUBLIC_BASE_URL", "media.public_base_url"),
     ("PHOTOSHARE_IMAGE_WORKER_LISTEN", "image_worker.listen"),
+    ("PHOTOSHARE_GRAPH_URL", "gateway.graph_url"),
+    ("PHOTOSHARE_GRAPH_LISTEN", "graph.listen"),
+    ("PHOTOSHARE_ENGAGEMENT_URL", "gateway.engagement_url"),
+    ("PHOTOSHARE_ENGAGEMENT_LISTEN", "engagement.listen"),
     (
         "PHOTOSHARE_LOG_FORMAT",
         "telemetry.log_format (json | text)",
@@ -99,6 +103,18 @@ pub(crate) fn apply_overrides(
     );
     if let Some(addr) = parsed_var(env, "PHOTOSHARE_IMAGE_WORKER_LISTEN")? {
         config.image_worker.listen = addr;
+    }
+    if let Some(url) = text("PHOTOSHARE_GRAPH_URL") {
+        config.gateway.graph_url = url;
+    }
+    if let Some(addr) = parsed_var(env, "PHOTOSHARE_GRAPH_LISTEN")? {
+        config.graph.listen = addr;
+    }
+    if let Some(url) = text("PHOTOSHARE_ENGAGEMENT_URL") {
+        config.gateway.engagement_url = url;
+    }
+    if let Some(addr) = parsed_var(env, "PHOTOSHARE_ENGAGEMENT_LISTEN")? {
+        config.engagement.listen = addr;
     }
     if let Some(format) = get("PHOTOSHARE_LOG_FORMAT") {
         config.telemetry.log_format = match format {
@@ -221,7 +237,9 @@ mod tests {
                     "PHOTOSHARE_GATEWAY_LISTEN"
                     | "PHOTOSHARE_USERS_LISTEN"
                     | "PHOTOSHARE_MEDIA_LISTEN"
-                    | "PHOTOSHARE_IMAGE_WORKER_LISTEN" => "127.0.0.1:7",
+                    | "PHOTOSHARE_IMAGE_WORKER_LISTEN"
+                    | "PHOTOSHARE_GRAPH_LISTEN"
+                    | "PHOTOSHARE_ENGAGEMENT_LISTEN" => "127.0.0.1:7",
                     "PHOTOSHARE_LOG_FORMAT" => "text",
                     _ => "x://set",
                 };

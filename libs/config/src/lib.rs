@@ -44,6 +44,8 @@ pub struct Config {
     pub gateway: GatewayConfig,
     pub users: UsersConfig,
     pub media: MediaConfig,
+    pub graph: ListenConfig,
+    pub engagement: ListenConfig,
     pub image_worker: ImageWorkerConfig,
     pub events: EventsConfig,
     pub telemetry: TelemetryConfig,
@@ -59,6 +61,8 @@ impl Default for Config {
             gateway: GatewayConfig::default(),
             users: UsersConfig::default(),
             media: MediaConfig::default(),
+            graph: ListenConfig::on_port(50053),
+            engagement: ListenConfig::on_port(50054),
             image_worker: ImageWorkerConfig::default(),
             events: EventsConfig::default(),
             telemetry: TelemetryConfig::default(),
@@ -141,6 +145,10 @@ pub struct GatewayConfig {
     pub users_url: String,
     /// gRPC address of the media service.
     pub media_url: String,
+    /// gRPC address of the graph service.
+    pub graph_url: String,
+    /// gRPC address of the engagement service.
+    pub engagement_url: String,
     /// Deadline of every call to an internal service.
     pub request_timeout_ms: u64,
     /// Largest JSON body accepted; larger ones get 413 before they are read whole.
@@ -159,6 +167,8 @@ impl Default for GatewayConfig {
             listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
             users_url: "http://127.0.0.1:50051".to_owned(),
             media_url: "http://127.0.0.1:50052".to_owned(),
+            graph_url: "http://127.0.0.1:50053".to_owned(),
+            engagement_url: "http://127.0.0.1:50054".to_owned(),
             request_timeout_ms: 5_000,
             body_limit_bytes: 64 * 1024,
             auth_rate_limit_per_minute: 10,
@@ -178,6 +188,21 @@ impl Default for UsersConfig {
     fn default() -> Self {
         UsersConfig {
             listen: SocketAddr::from(([0, 0, 0, 0], 50051)),
+        }
+    }
+}
+
+/// A service whose only setting so far is where it listens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenConfig {
+    pub listen: SocketAddr,
+}
+
+impl ListenConfig {
+    pub fn on_port(port: u16) -> ListenConfig {
+        ListenConfig {
+            listen: SocketAddr::from(([0, 0, 0, 0], port)),
         }
     }
 }

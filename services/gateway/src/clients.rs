@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 use photoshare_proto::media::v1::media_client::MediaClient;
+use photoshare_proto::engagement::v1::engagement_client::EngagementClient;
+use photoshare_proto::graph::v1::graph_client::GraphClient;
 use photoshare_proto::users::v1::users_client::UsersClient;
 use photoshare_telemetry::grpc::ClientInterceptor;
 use tonic::service::interceptor::InterceptedService;
@@ -10,6 +12,8 @@ use tonic::transport::{Channel, Endpoint};
 
 pub type Users = UsersClient<InterceptedService<Channel, ClientInterceptor>>;
 pub type Media = MediaClient<InterceptedService<Channel, ClientInterceptor>>;
+pub type Graph = GraphClient<InterceptedService<Channel, ClientInterceptor>>;
+pub type Engagement = EngagementClient<InterceptedService<Channel, ClientInterceptor>>;
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid service URL `{url}`: {source}")]
@@ -44,4 +48,12 @@ pub fn media(url: &str, timeout: Duration) -> Result<Media, ClientError> {
         channel(url, timeout)?,
         ClientInterceptor,
     ))
+}
+
+pub fn graph(url: &str, timeout: Duration) -> Result<Graph, ClientError> {
+    Ok(GraphClient::with_interceptor(channel(url, timeout)?, ClientInterceptor))
+}
+
+pub fn engagement(url: &str, timeout: Duration) -> Result<Engagement, ClientError> {
+    Ok(EngagementClient::with_interceptor(channel(url, timeout)?, ClientInterceptor))
 }

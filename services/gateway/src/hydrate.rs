@@ -1,26 +1,27 @@
-//! Turns the media service's photos into API [`Photo`]s. The media service knows only author
-//! ids; the summaries come from the users service in one `BatchGetUsers` call per response,
-//! whatever the number of photos, so a page of 50 costs one round trip rather than 50. Every
-//! route that answers with photos goes through here.
+//! Turns the media service's photos into API [`Photo`]s. Every route that answers with photos
+//! goes through here, and a response costs a constant number of calls whatever its size: one
+//! `BatchGetUsers` (authors), at most one `BatchRelationships` (only when a private author is on
+//! the page: the visibility rule), and one `BatchPhotoStats` (likes, comments, liked by me).
 
 use std::collections::{BTreeSet, HashMap};
 
+use photoshare_proto::engagement::v1::BatchPhotoStatsRequest;
 use photoshare_proto::media::v1 as pb;
 use photoshare_proto::users::v1::{BatchGetUsersRequest, User};
 
 use crate::models::{Photo, UserSummary};
 use crate::problem::ApiError;
 use crate::state::AppState;
+use crate::visibility;
 
 /// The photos, in their order, with their authors. A photo whose author the users service no
 /// longer knows (the account was deleted and its photos not yet) is left out: the app cannot
 /// show a photo without an author.
 ///
-/// `_viewer` is who is looking; it will decide `liked_by_me` once the engagement service
-/// exists.
+/// Photos of private accounts the viewer does not follow are left out (see `visibility`).
 pub async fn photos(
     state: &AppState,
-    _viewer: u64,
+    viewer: u64,
     photos: Vec<pb::Photo>,
 ) -> Result<Vec<Photo>, ApiError> {
     let ids = author_ids(&photos);
@@ -37,7 +38,46 @@ pub async fn photos(
         .await?
         .into_inner()
         .users;
-    Ok(assemble(photos, &authors))
+    let hidden_unless_following: Vec<u64> = authors
+        .iter()
+        .filter(|author| author.is_private && author.id != viewer)
+        .map(|author| author.id)
+        .collect();
+    let relationships = visibility::relationships(state, viewer, hidden_unless_following).await?;
+    let visible_authors: Vec<User> = authors
+        .into_iter()
+        .filter(|author| visibility::may_see(viewer, author, relationships.get(&author.id)))
+        .collect();
+    let mut hydrated = assemble(photos, &visible_authors);
+    add_engagement(state, viewer, &mut hydrated).await?;
+    Ok(hydrated)
+}
+
+/// Fills `like_count`, `comment_count` and `liked_by_me` in one engagement call.
+async fn add_engagement(state: &AppState, viewer: u64, photos: &mut [Photo]) -> Result<(), ApiError> {
+    let photo_ids: Vec<u64> = photos.iter().filter_map(|photo| photo.id.parse().ok()).collect();
+    if photo_ids.is_empty() {
+        return Ok(());
+    }
+    let stats = state
+        .engagement
+        .clone()
+        .batch_photo_stats(BatchPhotoStatsRequest {
+            viewer_id: viewer,
+            photo_ids,
+        })
+        .await?
+        .into_inner()
+        .stats;
+    let by_photo: HashMap<String, _> = stats.into_iter().map(|s| (s.photo_id.to_string(), s)).collect();
+    for photo in photos {
+        if let Some(stats) = by_photo.get(&photo.id) {
+            photo.like_count = stats.like_count;
+            photo.comment_count = stats.comment_count;
+            photo.liked_by_me = stats.liked_by_me;
+        }
+    }
+    Ok(())
 }
 
 /// One photo with its author; 404 if the author is gone, as for a photo that is gone.

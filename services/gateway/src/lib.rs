@@ -7,6 +7,7 @@
 
 pub mod authn;
 pub mod clients;
+pub mod visibility;
 pub mod hydrate;
 mod middleware;
 pub mod models;
@@ -67,6 +68,8 @@ pub async fn serve(
     let timeout = Duration::from_millis(gateway.request_timeout_ms);
     let users = clients::users(&gateway.users_url, timeout)?;
     let media = clients::media(&gateway.media_url, timeout)?;
+    let graph = clients::graph(&gateway.graph_url, timeout)?;
+    let engagement = clients::engagement(&gateway.engagement_url, timeout)?;
     let keys = Arc::new(KeyCache::new(
         users.clone(),
         config.auth.issuer.clone(),
@@ -79,6 +82,8 @@ pub async fn serve(
     let state = web::Data::new(AppState {
         users,
         media,
+        graph,
+        engagement,
         keys,
         rate_limits: AuthRateLimits::new(
             gateway.auth_rate_limit_per_minute,

@@ -9,7 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use crate::problem::ApiError;
 
 mod media;
+mod social;
 
+pub use social::{Comment, CommentBody, CommentPage, FollowAnswer, UserPage};
 pub use media::{
     CreatePhotoBody, CreateUploadBody, Photo, PhotoPage, PhotoStatus, Placeholder, UpdatePhotoBody,
     Upload, Variant,
@@ -101,9 +103,26 @@ pub struct UserSummary {
 }
 
 impl Profile {
-    /// The profile of `user` as seen by someone. Followers, following and photo counts and the
-    /// relationship belong to the graph and media services, which are not built yet: until then
-    /// they are zero and false.
+    /// The profile of `user`, with the counts and the viewer's relationship from the graph
+    /// service (`None`: no graph answer, all zero and false). `photos_count` is not counted yet.
+    pub fn from_user_and_graph(
+        user: &pb::User,
+        graph: Option<&photoshare_proto::graph::v1::Relationship>,
+    ) -> Profile {
+        let mut profile = Profile::from_user(user);
+        if let Some(graph) = graph {
+            profile.followers_count = graph.followers_count;
+            profile.following_count = graph.following_count;
+            profile.relationship = Relationship {
+                following: graph.following,
+                followed_by: graph.followed_by,
+                requested: graph.requested,
+            };
+        }
+        profile
+    }
+
+    /// The profile of `user` without graph data: zero counts, no relationship.
     pub fn from_user(user: &pb::User) -> Profile {
         Profile {
             id: user.id.to_string(),
@@ -133,6 +152,13 @@ impl Me {
     pub fn from_user(user: &pb::User) -> Me {
         Me {
             profile: Profile::from_user(user),
+            email: user.email.clone(),
+        }
+    }
+
+    pub fn from_user_and_graph(user: &pb::User, graph: Option<&photoshare_proto::graph::v1::Relationship>) -> Me {
+        Me {
+            profile: Profile::from_user_and_graph(user, graph),
             email: user.email.clone(),
         }
     }

@@ -5,12 +5,14 @@ use std::sync::Arc;
 use photoshare_telemetry::Metrics;
 
 use crate::authn::KeyCache;
-use crate::clients::{Media, Users};
+use crate::clients::{Engagement, Graph, Media, Users};
 use crate::rate_limit::AuthRateLimits;
 
 pub struct AppState {
     pub users: Users,
     pub media: Media,
+    pub graph: Graph,
+    pub engagement: Engagement,
     pub keys: Arc<KeyCache>,
     pub rate_limits: AuthRateLimits,
     pub metrics: Metrics,

@@ -7,26 +7,31 @@ use utoipa_scalar::{Scalar, Servable};
 
 use crate::models;
 use crate::problem::Problem;
-use crate::routes::{auth, photos, uploads, users};
+use crate::routes::{auth, photos, uploads, users, social};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "photoshare API", version = "1", description = "The REST API of the photoshare mobile app. Errors are application/problem+json with a stable `code`."),
     paths(
         auth::signup, auth::login, auth::refresh, auth::logout, auth::jwks, users::get_me, users::update_me, users::get_profile,
-        uploads::create_upload, photos::create_photo, photos::get_photo, photos::update_photo, photos::delete_photo, photos::list_user_photos
+        uploads::create_upload, photos::create_photo, photos::get_photo, photos::update_photo, photos::delete_photo, photos::list_user_photos,
+        social::follow, social::unfollow, social::followers, social::following, social::follow_requests, social::approve, social::deny,
+        social::like, social::unlike, social::likes, social::comment, social::comments, social::delete_comment
     ),
     components(schemas(
         models::SignUpBody, models::LoginBody, models::RefreshBody, models::UpdateMeBody,
         models::Session, models::Me, models::Profile, models::Relationship, models::UserSummary, Problem,
         models::CreateUploadBody, models::Upload, models::CreatePhotoBody, models::UpdatePhotoBody,
-        models::Photo, models::PhotoStatus, models::Placeholder, models::Variant, models::PhotoPage
+        models::Photo, models::PhotoStatus, models::Placeholder, models::Variant, models::PhotoPage,
+        models::FollowAnswer, models::UserPage, models::CommentBody, models::Comment, models::CommentPage
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Accounts and sessions"), (name = "users", description = "Profiles"),
         (name = "uploads", description = "Presigned uploads of image bytes to object storage"),
-        (name = "photos", description = "Photos, their processing and profile grids")
+        (name = "photos", description = "Photos, their processing and profile grids"),
+        (name = "graph", description = "Follows, follow requests, followers and following"),
+        (name = "engagement", description = "Likes and comments")
     ),
 )]
 pub struct ApiDoc;

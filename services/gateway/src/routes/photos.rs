@@ -11,6 +11,7 @@ use crate::hydrate;
 use crate::models::{CreatePhotoBody, ListParams, Photo, PhotoPage, UpdatePhotoBody};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
+use crate::visibility;
 
 /// Turn a finished upload into a photo. It answers at once with `status: "processing"`; poll
 /// `GET /v1/photos/{id}` until it is `ready` or `failed`. Posting the same upload again answers
@@ -94,6 +95,8 @@ pub async fn update_photo(
     body: web::Json<UpdatePhotoBody>,
 ) -> Result<HttpResponse, ApiError> {
     let photo_id = photo_id(&id)?;
+    // A stranger must not learn that a private account's photo exists: 404 before 403.
+    visibility::visible_photo(&state, caller.user_id, photo_id).await?;
     let body = body.into_inner();
     let photo = state
         .media
@@ -125,12 +128,14 @@ pub async fn delete_photo(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let photo_id = photo_id(&id)?;
+    visibility::visible_photo(&state, caller.user_id, photo_id).await?;
     state
         .media
         .clone()
         .delete_photo(pb::DeletePhotoRequest {
             user_id: caller.user_id,
-            photo_id: photo_id(&id)?,
+            photo_id,
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -163,6 +168,7 @@ pub async fn list_user_photos(
         })
         .await?
         .into_inner();
+    visibility::require_list_access(&state, caller.user_id, &author).await?;
     let listed = state
         .media
         .clone()
@@ -184,13 +190,13 @@ pub async fn list_user_photos(
 
 /// A photo id from the path. Anything but a decimal u64 names no photo, so it is 404 like any
 /// other photo that does not exist, not 400.
-fn photo_id(raw: &str) -> Result<u64, ApiError> {
+pub(crate) fn photo_id(raw: &str) -> Result<u64, ApiError> {
     parse_id(raw).ok_or_else(|| ApiError::not_found("no such photo"))
 }
 
 /// Ids are plain decimal strings. `u64::from_str` alone would also take `+12`, which is not an
 /// id the API ever hands out.
-fn parse_id(raw: &str) -> Option<u64> {
+pub(crate) fn parse_id(raw: &str) -> Option<u64> {
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -7,6 +7,7 @@ use crate::authn::Caller;
 use crate::models::{Me, Profile, UpdateMeBody};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
+use crate::visibility;
 
 /// The caller's own profile.
 #[utoipa::path(get, path = "/v1/me", tag = "users", security(("bearer" = [])),
@@ -24,7 +25,12 @@ pub async fn get_me(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
         .await
         .map_err(deleted_account_is_unauthorized)?
         .into_inner();
-    Ok(HttpResponse::Ok().json(Me::from_user(&user)))
+    me_with_counts(&state, &user).await
+}
+
+async fn me_with_counts(state: &AppState, user: &pb::User) -> Result<HttpResponse, ApiError> {
+    let graph = visibility::relationships(state, user.id, vec![user.id]).await?;
+    Ok(HttpResponse::Ok().json(Me::from_user_and_graph(user, graph.get(&user.id))))
 }
 
 /// Change the caller's display name, bio or privacy. Absent fields stay as they are.
@@ -52,7 +58,7 @@ pub async fn update_me(
         .await
         .map_err(deleted_account_is_unauthorized)?
         .into_inner();
-    Ok(HttpResponse::Ok().json(Me::from_user(&user)))
+    me_with_counts(&state, &user).await
 }
 
 /// Someone's profile.
@@ -65,7 +71,7 @@ pub async fn update_me(
     ))]
 pub async fn get_profile(
     state: web::Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     username: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let user = state
@@ -76,7 +82,8 @@ pub async fn get_profile(
         })
         .await?
         .into_inner();
-    Ok(HttpResponse::Ok().json(Profile::from_user(&user)))
+    let graph = visibility::relationships(&state, caller.user_id, vec![user.id]).await?;
+    Ok(HttpResponse::Ok().json(Profile::from_user_and_graph(&user, graph.get(&user.id))))
 }
 
 /// A valid token whose account no longer exists is no longer a valid identity.

@@ -1,0 +1,373 @@
+//! The `photoshare.engagement.v1.Engagement` gRPC service: the rules of likes and comments on
+//! top of the store, and the events they emit (`engagement.liked`, `engagement.commented`, keyed
+//! by photo id) through the outbox.
+//!
+//! It trusts its caller (the gateway) for who the user is and that the user may see the photo;
+//! it never asks the media service whether a photo exists.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use photoshare_events::Message;
+use photoshare_ids::IdGenerator;
+use photoshare_proto::common::v1::{PageInfo, PageRequest};
+use photoshare_proto::engagement::v1 as pb;
+use photoshare_proto::events::v1 as events;
+use photoshare_proto::prost::Message as _;
+use photoshare_proto::topics;
+use tokio::sync::Notify;
+use tonic::{Request, Response, Status};
+
+use crate::domain::{self, MAX_BATCH};
+use crate::error::EngagementError;
+use crate::store::{CommentRecord, Event, NewComment, Store};
+
+pub struct EngagementService {
+    store: Store,
+    ids: Arc<IdGenerator>,
+    relay_wake: Arc<Notify>,
+}
+
+impl EngagementService {
+    pub fn new(store: Store, ids: Arc<IdGenerator>, relay_wake: Arc<Notify>) -> Self {
+        EngagementService {
+            store,
+            ids,
+            relay_wake,
+        }
+    }
+
+    async fn like(&self, request: pb::LikeRequest) -> Result<(), EngagementError> {
+        require("user_id", request.user_id)?;
+        require("photo_id", request.photo_id)?;
+        let now = now_ms();
+        let event_id = self.ids.next_id();
+        let payload = events::Liked {
+            photo_id: request.photo_id,
+            user_id: request.user_id,
+            photo_author_id: request.photo_author_id,
+        };
+        let message = Message::event(
+            topics::ENGAGEMENT_LIKED,
+            request.photo_id.to_string(),
+            event_id,
+            now,
+            payload.encode_to_vec(),
+        );
+        let liked = self
+            .store
+            .like(
+                self.ids.next_id(),
+                request.photo_id,
+                request.user_id,
+                Event {
+                    id: event_id,
+                    message: &message,
+                },
+                now,
+            )
+            .await?;
+        if liked {
+            self.relay_wake.notify_one();
+            tracing::debug!(
+                photo_id = request.photo_id,
+                user_id = request.user_id,
+                "liked"
+            );
+        }
+        Ok(())
+    }
+
+    async fn unlike(&self, request: pb::LikeRequest) -> Result<(), EngagementError> {
+        require("user_id", request.user_id)?;
+        require("photo_id", request.photo_id)?;
+        if self
+            .store
+            .unlike(request.photo_id, request.user_id, now_ms())
+            .await?
+        {
+            tracing::debug!(
+                photo_id = request.photo_id,
+                user_id = request.user_id,
+                "unliked"
+            );
+        }
+        Ok(())
+    }
+
+    async fn list_likes(
+        &self,
+        request: pb::ListByPhotoRequest,
+    ) -> Result<pb::LikerPage, EngagementError> {
+        let (cursor, limit) = page(request.page)?;
+        let mut likes = self
+            .store
+            .likers(request.photo_id, cursor, limit + 1)
+            .await?;
+        let next_cursor = next_cursor(&mut likes, limit, |(like_id, _)| *like_id);
+        Ok(pb::LikerPage {
+            user_ids: likes.into_iter().map(|(_, user_id)| user_id).collect(),
+            page: Some(PageInfo { next_cursor }),
+        })
+    }
+
+    async fn create_comment(
+        &self,
+        request: pb::CreateCommentRequest,
+    ) -> Result<pb::Comment, EngagementError> {
+        require("user_id", request.user_id)?;
+        require("photo_id", request.photo_id)?;
+        require("photo_author_id", request.photo_author_id)?;
+        let text = domain::parse_comment_text(&request.text).map_err(EngagementError::Invalid)?;
+        let now = now_ms();
+        let comment_id = self.ids.next_id();
+        let event_id = self.ids.next_id();
+        let payload = events::Commented {
+            photo_id: request.photo_id,
+            comment_id,
+            user_id: request.user_id,
+            photo_author_id: request.photo_author_id,
+        };
+        let message = Message::event(
+            topics::ENGAGEMENT_COMMENTED,
+            request.photo_id.to_string(),
+            event_id,
+            now,
+            payload.encode_to_vec(),
+        );
+        let comment = self
+            .store
+            .create_comment(
+                &NewComment {
+                    id: comment_id,
+                    photo_id: request.photo_id,
+                    author_id: request.user_id,
+                    photo_author_id: request.photo_author_id,
+                    text: &text,
+                    now_ms: now,
+                },
+                Event {
+                    id: event_id,
+                    message: &message,
+                },
+            )
+            .await?;
+        self.relay_wake.notify_one();
+        tracing::debug!(comment_id, photo_id = request.photo_id, "comment created");
+        Ok(view(comment))
+    }
+
+    async fn list_comments(
+        &self,
+        request: pb::ListByPhotoRequest,
+    ) -> Result<pb::CommentPage, EngagementError> {
+        let (cursor, limit) = page(request.page)?;
+        let mut comments = self
+            .store
+            .comments(request.photo_id, cursor, limit + 1)
+            .await?;
+        let next_cursor = next_cursor(&mut comments, limit, |comment| comment.id);
+        Ok(pb::CommentPage {
+            comments: comments.into_iter().map(view).collect(),
+            page: Some(PageInfo { next_cursor }),
+        })
+    }
+
+    async fn delete_comment(
+        &self,
+        request: pb::DeleteCommentRequest,
+    ) -> Result<(), EngagementError> {
+        require("user_id", request.user_id)?;
+        self.store
+            .delete_comment(request.comment_id, request.user_id, now_ms())
+            .await?;
+        tracing::debug!(comment_id = request.comment_id, "comment deleted");
+        Ok(())
+    }
+
+    async fn batch_photo_stats(
+        &self,
+        request: pb::BatchPhotoStatsRequest,
+    ) -> Result<pb::BatchPhotoStatsResponse, EngagementError> {
+        if request.photo_ids.len() > MAX_BATCH {
+            return Err(EngagementError::Invalid(format!(
+                "at most {MAX_BATCH} photos per batch"
+            )));
+        }
+        let (counts, liked) = self
+            .store
+            .stats(request.viewer_id, &request.photo_ids)
+            .await?;
+        let stats = request
+            .photo_ids
+            .iter()
+            .map(|photo_id| {
+                let counts = counts.get(photo_id).copied().unwrap_or_default();
+                pb::PhotoStats {
+                    photo_id: *photo_id,
+                    like_count: counts.like_count,
+                    comment_count: counts.comment_count,
+                    liked_by_me: liked.contains(photo_id),
+                }
+            })
+            .collect();
+        Ok(pb::BatchPhotoStatsResponse { stats })
+    }
+}
+
+/// Ids are never 0; a 0 is a field the caller forgot to set.
+fn require(field: &str, id: u64) -> Result<(), EngagementError> {
+    if id == 0 {
+        return Err(EngagementError::Invalid(format!("{field} is required")));
+    }
+    Ok(())
+}
+
+/// The cursor and limit of a page request, checked.
+fn page(request: Option<PageRequest>) -> Result<(Option<u64>, u32), EngagementError> {
+    let request = request.unwrap_or_default();
+    let limit = domain::page_limit(request.limit).map_err(EngagementError::Invalid)?;
+    let cursor = domain::parse_cursor(&request.cursor).map_err(EngagementError::Invalid)?;
+    Ok((cursor, limit))
+}
+
+/// `items` were fetched with one more than `limit`: if that one came, there is a next page, which
+/// starts after the last item kept.
+fn next_cursor<T>(items: &mut Vec<T>, limit: u32, id: impl Fn(&T) -> u64) -> String {
+    if items.len() <= limit as usize {
+        return String::new();
+    }
+    items.truncate(limit as usize);
+    items
+        .last()
+        .map(|item| domain::cursor_after(id(item)))
+        .unwrap_or_default()
+}
+
+fn view(comment: CommentRecord) -> pb::Comment {
+    pb::Comment {
+        id: comment.id,
+        photo_id: comment.photo_id,
+        author_id: comment.author_id,
+        text: comment.text,
+        created_at_ms: comment.created_at_ms,
+    }
+}
+
+#[tonic::async_trait]
+impl pb::engagement_server::Engagement for EngagementService {
+    async fn like(
+        &self,
+        request: Request<pb::LikeRequest>,
+    ) -> Result<Response<pb::LikeResponse>, Status> {
+        EngagementService::like(self, request.into_inner()).await?;
+        Ok(Response::new(pb::LikeResponse {}))
+    }
+
+    async fn unlike(
+        &self,
+        request: Request<pb::LikeRequest>,
+    ) -> Result<Response<pb::LikeResponse>, Status> {
+        EngagementService::unlike(self, request.into_inner()).await?;
+        Ok(Response::new(pb::LikeResponse {}))
+    }
+
+    async fn list_likes(
+        &self,
+        request: Request<pb::ListByPhotoRequest>,
+    ) -> Result<Response<pb::LikerPage>, Status> {
+        Ok(Response::new(
+            EngagementService::list_likes(self, request.into_inner()).await?,
+        ))
+    }
+
+    async fn create_comment(
+        &self,
+        request: Request<pb::CreateCommentRequest>,
+    ) -> Result<Response<pb::Comment>, Status> {
+        Ok(Response::new(
+            EngagementService::create_comment(self, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_comments(
+        &self,
+        request: Request<pb::ListByPhotoRequest>,
+    ) -> Result<Response<pb::CommentPage>, Status> {
+        Ok(Response::new(
+            EngagementService::list_comments(self, request.into_inner()).await?,
+        ))
+    }
+
+    async fn delete_comment(
+        &self,
+        request: Request<pb::DeleteCommentRequest>,
+    ) -> Result<Response<pb::DeleteCommentResponse>, Status> {
+        EngagementService::delete_comment(self, request.into_inner()).await?;
+        Ok(Response::new(pb::DeleteCommentResponse {}))
+    }
+
+    async fn batch_photo_stats(
+        &self,
+        request: Request<pb::BatchPhotoStatsRequest>,
+    ) -> Result<Response<pb::BatchPhotoStatsResponse>, Status> {
+        Ok(Response::new(
+            EngagementService::batch_photo_stats(self, request.into_inner()).await?,
+        ))
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_request_is_checked() {
+        assert_eq!(page(None).unwrap(), (None, domain::DEFAULT_PAGE));
+        let asked = PageRequest {
+            cursor: "12".into(),
+            limit: 7,
+        };
+        assert_eq!(page(Some(asked)).unwrap(), (Some(12), 7));
+        for bad in [
+            PageRequest {
+                cursor: String::new(),
+                limit: domain::MAX_PAGE + 1,
+            },
+            PageRequest {
+                cursor: "nope".into(),
+                limit: 0,
+            },
+        ] {
+            assert_eq!(
+                page(Some(bad)).unwrap_err().code(),
+                photoshare_proto::ErrorCode::ValidationFailed
+            );
+        }
+    }
+
+    #[test]
+    fn the_extra_item_makes_the_next_cursor() {
+        let mut items = vec![5u64, 4, 3];
+        assert_eq!(next_cursor(&mut items, 2, |id| *id), "4");
+        assert_eq!(items, [5, 4]);
+        let mut items = vec![5u64, 4];
+        assert_eq!(next_cursor(&mut items, 2, |id| *id), "");
+        assert_eq!(items, [5, 4]);
+        let mut empty: Vec<u64> = Vec::new();
+        assert_eq!(next_cursor(&mut empty, 2, |id| *id), "");
+    }
+
+    #[test]
+    fn zero_ids_are_missing_fields() {
+        assert!(require("user_id", 0).is_err());
+        assert!(require("user_id", 1).is_ok());
+    }
+}

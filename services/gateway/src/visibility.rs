@@ -1,0 +1,131 @@
+//! The one visibility rule, which every read path calls: a private account's photos, photo list,
+//! followers and following are visible only to the account itself and its approved followers.
+//! Strangers get 404 for a photo (its existence does not leak) and 403 `private_account` for the
+//! lists. Relationships come from the graph service in one batch call per response.
+
+use std::collections::HashMap;
+
+use photoshare_proto::graph::v1::{BatchRelationshipsRequest, Relationship};
+use photoshare_proto::media::v1 as media;
+use photoshare_proto::users::v1::{self as users, User};
+use photoshare_proto::ErrorCode;
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// The viewer's relationships to `user_ids` (with their counts), in one graph call.
+pub async fn relationships(
+    state: &AppState,
+    viewer: u64,
+    user_ids: Vec<u64>,
+) -> Result<HashMap<u64, Relationship>, ApiError> {
+    if user_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let answer = state
+        .graph
+        .clone()
+        .batch_relationships(BatchRelationshipsRequest {
+            viewer_id: viewer,
+            user_ids,
+        })
+        .await?
+        .into_inner();
+    Ok(answer
+        .relationships
+        .into_iter()
+        .map(|relationship| (relationship.user_id, relationship))
+        .collect())
+}
+
+/// May `viewer` see what `owner` shares? `relationship` is the viewer's to the owner.
+pub fn may_see(viewer: u64, owner: &User, relationship: Option<&Relationship>) -> bool {
+    !owner.is_private || owner.id == viewer || relationship.is_some_and(|r| r.following)
+}
+
+/// For list routes: `Ok` with the relationship when the viewer may see `owner`'s lists, else
+/// 403 `private_account`.
+pub async fn require_list_access(
+    state: &AppState,
+    viewer: u64,
+    owner: &User,
+) -> Result<Option<Relationship>, ApiError> {
+    let relationship = relationships(state, viewer, vec![owner.id]).await?.remove(&owner.id);
+    if may_see(viewer, owner, relationship.as_ref()) {
+        Ok(relationship)
+    } else {
+        Err(ApiError::new(
+            ErrorCode::PrivateAccount,
+            format!("@{} is private: follow them and wait for approval", owner.username),
+        ))
+    }
+}
+
+/// The photo if the caller may see it; otherwise 404, exactly as for a photo that does not exist.
+pub async fn visible_photo(state: &AppState, viewer: u64, photo_id: u64) -> Result<media::Photo, ApiError> {
+    let photo = state
+        .media
+        .clone()
+        .get_photo(media::GetPhotoRequest {
+            viewer_id: viewer,
+            photo_id,
+        })
+        .await?
+        .into_inner();
+    let author = state
+        .users
+        .clone()
+        .batch_get_users(users::BatchGetUsersRequest {
+            ids: vec![photo.author_id],
+            usernames: Vec::new(),
+        })
+        .await?
+        .into_inner()
+        .users
+        .pop()
+        .ok_or_else(|| ApiError::not_found("no such photo"))?;
+    let relationship = if author.is_private && author.id != viewer {
+        relationships(state, viewer, vec![author.id]).await?.remove(&author.id)
+    } else {
+        None
+    };
+    if !may_see(viewer, &author, relationship.as_ref()) {
+        return Err(ApiError::not_found("no such photo"));
+    }
+    Ok(photo)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: u64, is_private: bool) -> User {
+        User {
+            id,
+            is_private,
+            ..Default::default()
+        }
+    }
+
+    fn following(yes: bool) -> Relationship {
+        Relationship {
+            following: yes,
+            requested: !yes,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn public_accounts_are_seen_by_everyone() {
+        assert!(may_see(1, &user(2, false), None));
+    }
+
+    #[test]
+    fn private_accounts_are_seen_by_themselves_and_approved_followers_only() {
+        let owner = user(2, true);
+        assert!(may_see(2, &owner, None));
+        assert!(may_see(1, &owner, Some(&following(true))));
+        assert!(!may_see(1, &owner, Some(&following(false))), "a pending request is not enough");
+        assert!(!may_see(1, &owner, None));
+    }
+}
