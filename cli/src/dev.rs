@@ -32,7 +32,10 @@ const EMBEDDED_BUCKET: &str = "photoshare";
 impl DevApp {
     /// Where the internal gRPC service `name` listens, if it runs in this process.
     pub fn service_addr(&self, name: &str) -> Option<SocketAddr> {
-        self.services.iter().find(|(service, _)| *service == name).map(|(_, addr)| *addr)
+        self.services
+            .iter()
+            .find(|(service, _)| *service == name)
+            .map(|(_, addr)| *addr)
     }
 
     /// Starts every service and waits until the gateway's `/readyz` passes.
@@ -90,21 +93,34 @@ impl DevApp {
             ),
         ));
 
-        let graph_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding the graph port")?;
+        let graph_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("binding the graph port")?;
         config.gateway.graph_url = format!("http://{}", graph_listener.local_addr()?);
         services.push(("graph", graph_listener.local_addr()?));
         tasks.push(spawn_service(
             "graph",
-            photoshare_graph::serve(graph_listener, config.clone(), bus.clone(), shutdown.clone()),
+            photoshare_graph::serve(
+                graph_listener,
+                config.clone(),
+                bus.clone(),
+                shutdown.clone(),
+            ),
         ));
 
-        let engagement_listener =
-            tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding the engagement port")?;
+        let engagement_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("binding the engagement port")?;
         config.gateway.engagement_url = format!("http://{}", engagement_listener.local_addr()?);
         services.push(("engagement", engagement_listener.local_addr()?));
         tasks.push(spawn_service(
             "engagement",
-            photoshare_engagement::serve(engagement_listener, config.clone(), bus.clone(), shutdown.clone()),
+            photoshare_engagement::serve(
+                engagement_listener,
+                config.clone(),
+                bus.clone(),
+                shutdown.clone(),
+            ),
         ));
 
         let worker_listener = tokio::net::TcpListener::bind("127.0.0.1:0")

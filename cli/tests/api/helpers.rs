@@ -130,16 +130,37 @@ impl TestApp {
     /// How many calls of gRPC `method` (e.g. `/photoshare.users.v1.Users/BatchGetUsers`) the
     /// internal service `service` has answered, from its own `/metrics`.
     pub async fn grpc_calls(&self, service: &str, method: &str) -> u64 {
-        let addr = self.app.as_ref().unwrap().service_addr(service).expect("a service of the dev app");
-        let text = self.client.get(format!("http://{addr}/metrics")).send().await.unwrap().text().await.unwrap();
+        let addr = self
+            .app
+            .as_ref()
+            .unwrap()
+            .service_addr(service)
+            .expect("a service of the dev app");
+        let text = self
+            .client
+            .get(format!("http://{addr}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         text.lines()
-            .filter(|line| line.starts_with("photoshare_request_duration_seconds_count") && line.contains(&format!("route=\"{method}\"")))
+            .filter(|line| {
+                line.starts_with("photoshare_request_duration_seconds_count")
+                    && line.contains(&format!("route=\"{method}\""))
+            })
             .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
             .sum()
     }
 
     pub async fn put(&self, path: &str, token: &str) -> Response {
-        self.client.put(self.url(path)).bearer_auth(token).send().await.expect("request sent")
+        self.client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub fn signing_key_path(&self) -> PathBuf {

@@ -61,7 +61,7 @@ async fn responses_carry_a_request_id() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn openapi_documents_every_auth_and_users_route() {
+async fn openapi_documents_every_route_of_the_api() {
     let app = spawn_app(Backend::Sqlite).await;
     let document: Value = app
         .client
@@ -82,6 +82,25 @@ async fn openapi_documents_every_auth_and_users_route() {
         ("/v1/me", "get"),
         ("/v1/me", "patch"),
         ("/v1/users/{username}", "get"),
+        ("/v1/uploads", "post"),
+        ("/v1/photos", "post"),
+        ("/v1/photos/{id}", "get"),
+        ("/v1/photos/{id}", "patch"),
+        ("/v1/photos/{id}", "delete"),
+        ("/v1/users/{username}/photos", "get"),
+        ("/v1/users/{username}/follow", "post"),
+        ("/v1/users/{username}/follow", "delete"),
+        ("/v1/users/{username}/followers", "get"),
+        ("/v1/users/{username}/following", "get"),
+        ("/v1/me/follow-requests", "get"),
+        ("/v1/me/follow-requests/{username}/approve", "post"),
+        ("/v1/me/follow-requests/{username}/deny", "post"),
+        ("/v1/photos/{id}/like", "put"),
+        ("/v1/photos/{id}/like", "delete"),
+        ("/v1/photos/{id}/likes", "get"),
+        ("/v1/photos/{id}/comments", "post"),
+        ("/v1/photos/{id}/comments", "get"),
+        ("/v1/comments/{id}", "delete"),
     ];
     for (path, method) in expected {
         assert!(

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use photoshare_proto::media::v1::media_client::MediaClient;
 use photoshare_proto::engagement::v1::engagement_client::EngagementClient;
 use photoshare_proto::graph::v1::graph_client::GraphClient;
+use photoshare_proto::media::v1::media_client::MediaClient;
 use photoshare_proto::users::v1::users_client::UsersClient;
 use photoshare_telemetry::grpc::ClientInterceptor;
 use tonic::service::interceptor::InterceptedService;
@@ -51,9 +51,15 @@ pub fn media(url: &str, timeout: Duration) -> Result<Media, ClientError> {
 }
 
 pub fn graph(url: &str, timeout: Duration) -> Result<Graph, ClientError> {
-    Ok(GraphClient::with_interceptor(channel(url, timeout)?, ClientInterceptor))
+    Ok(GraphClient::with_interceptor(
+        channel(url, timeout)?,
+        ClientInterceptor,
+    ))
 }
 
 pub fn engagement(url: &str, timeout: Duration) -> Result<Engagement, ClientError> {
-    Ok(EngagementClient::with_interceptor(channel(url, timeout)?, ClientInterceptor))
+    Ok(EngagementClient::with_interceptor(
+        channel(url, timeout)?,
+        ClientInterceptor,
+    ))
 }

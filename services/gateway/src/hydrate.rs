@@ -54,8 +54,15 @@ pub async fn photos(
 }
 
 /// Fills `like_count`, `comment_count` and `liked_by_me` in one engagement call.
-async fn add_engagement(state: &AppState, viewer: u64, photos: &mut [Photo]) -> Result<(), ApiError> {
-    let photo_ids: Vec<u64> = photos.iter().filter_map(|photo| photo.id.parse().ok()).collect();
+async fn add_engagement(
+    state: &AppState,
+    viewer: u64,
+    photos: &mut [Photo],
+) -> Result<(), ApiError> {
+    let photo_ids: Vec<u64> = photos
+        .iter()
+        .filter_map(|photo| photo.id.parse().ok())
+        .collect();
     if photo_ids.is_empty() {
         return Ok(());
     }
@@ -69,7 +76,10 @@ async fn add_engagement(state: &AppState, viewer: u64, photos: &mut [Photo]) -> 
         .await?
         .into_inner()
         .stats;
-    let by_photo: HashMap<String, _> = stats.into_iter().map(|s| (s.photo_id.to_string(), s)).collect();
+    let by_photo: HashMap<String, _> = stats
+        .into_iter()
+        .map(|s| (s.photo_id.to_string(), s))
+        .collect();
     for photo in photos {
         if let Some(stats) = by_photo.get(&photo.id) {
             photo.like_count = stats.like_count;

@@ -7,7 +7,6 @@
 
 pub mod authn;
 pub mod clients;
-pub mod visibility;
 pub mod hydrate;
 mod middleware;
 pub mod models;
@@ -15,6 +14,7 @@ pub mod problem;
 pub mod rate_limit;
 pub mod routes;
 pub mod state;
+pub mod visibility;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -11,11 +11,11 @@ use crate::problem::ApiError;
 mod media;
 mod social;
 
-pub use social::{Comment, CommentBody, CommentPage, FollowAnswer, UserPage};
 pub use media::{
     CreatePhotoBody, CreateUploadBody, Photo, PhotoPage, PhotoStatus, Placeholder, UpdatePhotoBody,
     Upload, Variant,
 };
+pub use social::{Comment, CommentBody, CommentPage, FollowAnswer, UserPage};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -104,7 +104,7 @@ pub struct UserSummary {
 
 impl Profile {
     /// The profile of `user`, with the counts and the viewer's relationship from the graph
-    /// service (`None`: no graph answer, all zero and false). `photos_count` is not counted yet.
+    /// service (`None`: no graph answer, all zero and false). The caller sets `photos_count`.
     pub fn from_user_and_graph(
         user: &pb::User,
         graph: Option<&photoshare_proto::graph::v1::Relationship>,
@@ -156,7 +156,10 @@ impl Me {
         }
     }
 
-    pub fn from_user_and_graph(user: &pb::User, graph: Option<&photoshare_proto::graph::v1::Relationship>) -> Me {
+    pub fn from_user_and_graph(
+        user: &pb::User,
+        graph: Option<&photoshare_proto::graph::v1::Relationship>,
+    ) -> Me {
         Me {
             profile: Profile::from_user_and_graph(user, graph),
             email: user.email.clone(),

@@ -50,19 +50,28 @@ pub async fn require_list_access(
     viewer: u64,
     owner: &User,
 ) -> Result<Option<Relationship>, ApiError> {
-    let relationship = relationships(state, viewer, vec![owner.id]).await?.remove(&owner.id);
+    let relationship = relationships(state, viewer, vec![owner.id])
+        .await?
+        .remove(&owner.id);
     if may_see(viewer, owner, relationship.as_ref()) {
         Ok(relationship)
     } else {
         Err(ApiError::new(
             ErrorCode::PrivateAccount,
-            format!("@{} is private: follow them and wait for approval", owner.username),
+            format!(
+                "@{} is private: follow them and wait for approval",
+                owner.username
+            ),
         ))
     }
 }
 
 /// The photo if the caller may see it; otherwise 404, exactly as for a photo that does not exist.
-pub async fn visible_photo(state: &AppState, viewer: u64, photo_id: u64) -> Result<media::Photo, ApiError> {
+pub async fn visible_photo(
+    state: &AppState,
+    viewer: u64,
+    photo_id: u64,
+) -> Result<media::Photo, ApiError> {
     let photo = state
         .media
         .clone()
@@ -85,7 +94,9 @@ pub async fn visible_photo(state: &AppState, viewer: u64, photo_id: u64) -> Resu
         .pop()
         .ok_or_else(|| ApiError::not_found("no such photo"))?;
     let relationship = if author.is_private && author.id != viewer {
-        relationships(state, viewer, vec![author.id]).await?.remove(&author.id)
+        relationships(state, viewer, vec![author.id])
+            .await?
+            .remove(&author.id)
     } else {
         None
     };
@@ -125,7 +136,10 @@ mod tests {
         let owner = user(2, true);
         assert!(may_see(2, &owner, None));
         assert!(may_see(1, &owner, Some(&following(true))));
-        assert!(!may_see(1, &owner, Some(&following(false))), "a pending request is not enough");
+        assert!(
+            !may_see(1, &owner, Some(&following(false))),
+            "a pending request is not enough"
+        );
         assert!(!may_see(1, &owner, None));
     }
 }

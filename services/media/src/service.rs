@@ -571,6 +571,22 @@ impl pb::media_server::Media for MediaService {
         ))
     }
 
+    async fn count_photos(
+        &self,
+        request: Request<pb::CountPhotosRequest>,
+    ) -> Result<Response<pb::CountPhotosResponse>, Status> {
+        let request = request.into_inner();
+        if request.author_ids.len() > MAX_BATCH {
+            return Err(
+                MediaError::Invalid(format!("at most {MAX_BATCH} authors per call")).into(),
+            );
+        }
+        let counts = self.store.count_photos(&request.author_ids).await?;
+        Ok(Response::new(pb::CountPhotosResponse {
+            counts: counts.into_iter().collect(),
+        }))
+    }
+
     async fn report_processing(
         &self,
         request: Request<pb::ReportProcessingRequest>,

@@ -235,6 +235,32 @@ impl Store {
         rows.iter().map(photo_from_row).collect()
     }
 
+    /// Ready, undeleted photos per author (authors without any are absent).
+    pub async fn count_photos(&self, author_ids: &[u64]) -> Result<Vec<(u64, u64)>, MediaError> {
+        if author_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let slots: Vec<String> = (1..=author_ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT author_id, COUNT(*) AS photos FROM photos WHERE author_id IN ({}) \
+             AND status = 'ready' AND deleted_at_ms IS NULL GROUP BY author_id",
+            slots.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in author_ids {
+            query = query.bind(*id as i64);
+        }
+        let rows = query.fetch_all(self.database.pool()).await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get::<i64, _>("author_id")? as u64,
+                    row.try_get::<i64, _>("photos")? as u64,
+                ))
+            })
+            .collect()
+    }
+
     pub async fn update_texts(
         &self,
         id: u64,

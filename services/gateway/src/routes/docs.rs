@@ -7,7 +7,7 @@ use utoipa_scalar::{Scalar, Servable};
 
 use crate::models;
 use crate::problem::Problem;
-use crate::routes::{auth, photos, uploads, users, social};
+use crate::routes::{auth, photos, social, uploads, users};
 
 #[derive(OpenApi)]
 #[openapi(

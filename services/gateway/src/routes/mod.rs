@@ -43,11 +43,26 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(web::post().to(social::follow))
                 .route(web::delete().to(social::unfollow)),
         )
-        .route("/v1/users/{username}/followers", web::get().to(social::followers))
-        .route("/v1/users/{username}/following", web::get().to(social::following))
-        .route("/v1/me/follow-requests", web::get().to(social::follow_requests))
-        .route("/v1/me/follow-requests/{username}/approve", web::post().to(social::approve))
-        .route("/v1/me/follow-requests/{username}/deny", web::post().to(social::deny))
+        .route(
+            "/v1/users/{username}/followers",
+            web::get().to(social::followers),
+        )
+        .route(
+            "/v1/users/{username}/following",
+            web::get().to(social::following),
+        )
+        .route(
+            "/v1/me/follow-requests",
+            web::get().to(social::follow_requests),
+        )
+        .route(
+            "/v1/me/follow-requests/{username}/approve",
+            web::post().to(social::approve),
+        )
+        .route(
+            "/v1/me/follow-requests/{username}/deny",
+            web::post().to(social::deny),
+        )
         .service(
             web::resource("/v1/photos/{id}/like")
                 .route(web::put().to(social::like))
@@ -59,7 +74,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(web::post().to(social::comment))
                 .route(web::get().to(social::comments)),
         )
-        .route("/v1/comments/{id}", web::delete().to(social::delete_comment))
+        .route(
+            "/v1/comments/{id}",
+            web::delete().to(social::delete_comment),
+        )
         .route("/livez", web::get().to(ops::livez))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics))

@@ -12,7 +12,9 @@ use photoshare_proto::media::v1 as media;
 use photoshare_proto::users::v1 as users;
 
 use crate::authn::Caller;
-use crate::models::{Comment, CommentBody, CommentPage, FollowAnswer, ListParams, UserPage, UserSummary};
+use crate::models::{
+    Comment, CommentBody, CommentPage, FollowAnswer, ListParams, UserPage, UserSummary,
+};
 use crate::problem::{ApiError, Problem};
 use crate::routes::photos::photo_id;
 use crate::state::AppState;
@@ -44,12 +46,19 @@ async fn summaries(state: &AppState, ids: Vec<u64>) -> Result<Vec<UserSummary>, 
         .await?
         .into_inner()
         .users;
-    let by_id: HashMap<u64, UserSummary> = found.iter().map(|u| (u.id, UserSummary::from_user(u))).collect();
-    Ok(ids.into_iter().filter_map(|id| by_id.get(&id).cloned()).collect())
+    let by_id: HashMap<u64, UserSummary> = found
+        .iter()
+        .map(|u| (u.id, UserSummary::from_user(u)))
+        .collect();
+    Ok(ids
+        .into_iter()
+        .filter_map(|id| by_id.get(&id).cloned())
+        .collect())
 }
 
 fn next_cursor(page: Option<PageInfo>) -> Option<String> {
-    page.map(|page| page.next_cursor).filter(|cursor| !cursor.is_empty())
+    page.map(|page| page.next_cursor)
+        .filter(|cursor| !cursor.is_empty())
 }
 
 async fn user_page(state: &AppState, answer: graph::UserPage) -> Result<HttpResponse, ApiError> {
@@ -68,7 +77,11 @@ async fn user_page(state: &AppState, answer: graph::UserPage) -> Result<HttpResp
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`cannot_follow_self`", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn follow(state: web::Data<AppState>, caller: Caller, username: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn follow(
+    state: web::Data<AppState>,
+    caller: Caller,
+    username: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let target = user_named(&state, username.into_inner()).await?;
     let answer = state
         .graph
@@ -84,14 +97,20 @@ pub async fn follow(state: web::Data<AppState>, caller: Caller, username: web::P
         Ok(graph::FollowState::Requested) => "requested",
         _ => "following",
     };
-    Ok(HttpResponse::Ok().json(FollowAnswer { state: word.to_owned() }))
+    Ok(HttpResponse::Ok().json(FollowAnswer {
+        state: word.to_owned(),
+    }))
 }
 
 /// Stop following someone, or withdraw a follow request.
 #[utoipa::path(delete, path = "/v1/users/{username}/follow", tag = "graph", security(("bearer" = [])),
     params(("username" = String, Path)),
     responses((status = 204), (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json")))]
-pub async fn unfollow(state: web::Data<AppState>, caller: Caller, username: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn unfollow(
+    state: web::Data<AppState>,
+    caller: Caller,
+    username: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let target = user_named(&state, username.into_inner()).await?;
     state
         .graph
@@ -140,7 +159,14 @@ pub async fn followers(
     username: web::Path<String>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    list_people(state, caller, username.into_inner(), params.into_inner(), true).await
+    list_people(
+        state,
+        caller,
+        username.into_inner(),
+        params.into_inner(),
+        true,
+    )
+    .await
 }
 
 /// Whom someone follows, newest first (a private account: its followers only).
@@ -157,13 +183,24 @@ pub async fn following(
     username: web::Path<String>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    list_people(state, caller, username.into_inner(), params.into_inner(), false).await
+    list_people(
+        state,
+        caller,
+        username.into_inner(),
+        params.into_inner(),
+        false,
+    )
+    .await
 }
 
 /// The people waiting for the caller's approval.
 #[utoipa::path(get, path = "/v1/me/follow-requests", tag = "graph", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = UserPage)))]
-pub async fn follow_requests(state: web::Data<AppState>, caller: Caller, params: web::Query<ListParams>) -> Result<HttpResponse, ApiError> {
+pub async fn follow_requests(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
     let page = params.into_inner().page()?;
     let answer = state
         .graph
@@ -177,7 +214,12 @@ pub async fn follow_requests(state: web::Data<AppState>, caller: Caller, params:
     user_page(&state, answer).await
 }
 
-async fn decide(state: web::Data<AppState>, caller: Caller, username: String, approve: bool) -> Result<HttpResponse, ApiError> {
+async fn decide(
+    state: web::Data<AppState>,
+    caller: Caller,
+    username: String,
+    approve: bool,
+) -> Result<HttpResponse, ApiError> {
     let requester = user_named(&state, username).await?;
     let decision = graph::RequestDecision {
         owner_id: caller.user_id,
@@ -195,7 +237,11 @@ async fn decide(state: web::Data<AppState>, caller: Caller, username: String, ap
 #[utoipa::path(post, path = "/v1/me/follow-requests/{username}/approve", tag = "graph", security(("bearer" = [])),
     params(("username" = String, Path)),
     responses((status = 204), (status = 404, description = "`not_found`: no such request", body = Problem, content_type = "application/problem+json")))]
-pub async fn approve(state: web::Data<AppState>, caller: Caller, username: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn approve(
+    state: web::Data<AppState>,
+    caller: Caller,
+    username: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     decide(state, caller, username.into_inner(), true).await
 }
 
@@ -203,7 +249,11 @@ pub async fn approve(state: web::Data<AppState>, caller: Caller, username: web::
 #[utoipa::path(post, path = "/v1/me/follow-requests/{username}/deny", tag = "graph", security(("bearer" = [])),
     params(("username" = String, Path)),
     responses((status = 204), (status = 404, description = "`not_found`: no such request", body = Problem, content_type = "application/problem+json")))]
-pub async fn deny(state: web::Data<AppState>, caller: Caller, username: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn deny(
+    state: web::Data<AppState>,
+    caller: Caller,
+    username: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     decide(state, caller, username.into_inner(), false).await
 }
 
@@ -219,9 +269,17 @@ fn like_request(caller: Caller, photo: &media::Photo) -> engagement::LikeRequest
 #[utoipa::path(put, path = "/v1/photos/{id}/like", tag = "engagement", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 204), (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json")))]
-pub async fn like(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn like(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let photo = visibility::visible_photo(&state, caller.user_id, photo_id(&id)?).await?;
-    state.engagement.clone().like(like_request(caller, &photo)).await?;
+    state
+        .engagement
+        .clone()
+        .like(like_request(caller, &photo))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -229,9 +287,17 @@ pub async fn like(state: web::Data<AppState>, caller: Caller, id: web::Path<Stri
 #[utoipa::path(delete, path = "/v1/photos/{id}/like", tag = "engagement", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 204), (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json")))]
-pub async fn unlike(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn unlike(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let photo = visibility::visible_photo(&state, caller.user_id, photo_id(&id)?).await?;
-    state.engagement.clone().unlike(like_request(caller, &photo)).await?;
+    state
+        .engagement
+        .clone()
+        .unlike(like_request(caller, &photo))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -347,8 +413,13 @@ pub async fn comments(
         (status = 403, description = "`forbidden`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn delete_comment(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let comment_id = crate::routes::photos::parse_id(&id).ok_or_else(|| ApiError::not_found("no such comment"))?;
+pub async fn delete_comment(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let comment_id = crate::routes::photos::parse_id(&id)
+        .ok_or_else(|| ApiError::not_found("no such comment"))?;
     state
         .engagement
         .clone()

@@ -29,8 +29,27 @@ pub async fn get_me(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
 }
 
 async fn me_with_counts(state: &AppState, user: &pb::User) -> Result<HttpResponse, ApiError> {
-    let graph = visibility::relationships(state, user.id, vec![user.id]).await?;
-    Ok(HttpResponse::Ok().json(Me::from_user_and_graph(user, graph.get(&user.id))))
+    let (graph, photos) = tokio::join!(
+        visibility::relationships(state, user.id, vec![user.id]),
+        photos_count(state, user.id)
+    );
+    let mut me = Me::from_user_and_graph(user, graph?.get(&user.id));
+    me.profile.photos_count = photos?;
+    Ok(HttpResponse::Ok().json(me))
+}
+
+/// The number of photos shown on a profile, from the media service.
+async fn photos_count(state: &AppState, user_id: u64) -> Result<u64, ApiError> {
+    let counts = state
+        .media
+        .clone()
+        .count_photos(photoshare_proto::media::v1::CountPhotosRequest {
+            author_ids: vec![user_id],
+        })
+        .await?
+        .into_inner()
+        .counts;
+    Ok(counts.get(&user_id).copied().unwrap_or(0))
 }
 
 /// Change the caller's display name, bio or privacy. Absent fields stay as they are.
@@ -82,8 +101,13 @@ pub async fn get_profile(
         })
         .await?
         .into_inner();
-    let graph = visibility::relationships(&state, caller.user_id, vec![user.id]).await?;
-    Ok(HttpResponse::Ok().json(Profile::from_user_and_graph(&user, graph.get(&user.id))))
+    let (graph, photos) = tokio::join!(
+        visibility::relationships(&state, caller.user_id, vec![user.id]),
+        photos_count(&state, user.id)
+    );
+    let mut profile = Profile::from_user_and_graph(&user, graph?.get(&user.id));
+    profile.photos_count = photos?;
+    Ok(HttpResponse::Ok().json(profile))
 }
 
 /// A valid token whose account no longer exists is no longer a valid identity.
