@@ -5,6 +5,7 @@
 //! This crate holds no service logic and depends on no other photoshare crate.
 
 pub mod error;
+pub mod page;
 
 pub use error::ErrorCode;
 pub use prost;

@@ -231,18 +231,7 @@ fn page(request: Option<PageRequest>) -> Result<(Option<u64>, u32), EngagementEr
     Ok((cursor, limit))
 }
 
-/// `items` were fetched with one more than `limit`: if that one came, there is a next page, which
-/// starts after the last item kept.
-fn next_cursor<T>(items: &mut Vec<T>, limit: u32, id: impl Fn(&T) -> u64) -> String {
-    if items.len() <= limit as usize {
-        return String::new();
-    }
-    items.truncate(limit as usize);
-    items
-        .last()
-        .map(|item| domain::cursor_after(id(item)))
-        .unwrap_or_default()
-}
+use photoshare_proto::page::next_cursor;
 
 fn view(comment: CommentRecord) -> pb::Comment {
     pb::Comment {

@@ -17,7 +17,7 @@ use photoshare_proto::topics;
 use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
 
-use crate::domain::{self, cursor_after, parse_cursor, require_user};
+use crate::domain::{self, parse_cursor, require_user};
 use crate::error::GraphError;
 use crate::store::{Asked, Event, Store};
 
@@ -250,16 +250,9 @@ fn page(request: Option<PageRequest>) -> Result<(Option<u64>, u32), GraphError> 
 }
 
 /// Drops the extra item read beyond `limit` and returns the cursor after the last kept item;
-/// empty when there was no extra item (no next page).
+/// empty when there was no next page.
 fn next_cursor(items: &mut Vec<(u64, u64)>, limit: u32) -> String {
-    if items.len() <= limit as usize {
-        return String::new();
-    }
-    items.truncate(limit as usize);
-    items
-        .last()
-        .map(|(id, _)| cursor_after(*id))
-        .unwrap_or_default()
+    photoshare_proto::page::next_cursor(items, limit, |(id, _)| *id)
 }
 
 #[tonic::async_trait]

@@ -9,6 +9,7 @@ use photoshare_events::Message;
 use photoshare_ids::IdGenerator;
 use photoshare_proto::events::v1 as events;
 use photoshare_proto::media::v1 as pb;
+use photoshare_proto::page::Page;
 use photoshare_proto::prost::Message as _;
 use photoshare_proto::topics;
 use photoshare_storage::ObjectStore;
@@ -21,8 +22,6 @@ use crate::store::{NewPhoto, Outcome, PhotoRecord, Store, StoredVariant, UploadR
 
 /// Most photos one batch call answers for.
 pub const MAX_BATCH: usize = 100;
-const DEFAULT_PAGE: u32 = 20;
-const MAX_PAGE: u32 = 50;
 /// Enough of the object to recognise every accepted format.
 const SNIFF_BYTES: u64 = 64;
 
@@ -347,37 +346,15 @@ impl MediaService {
         &self,
         request: pb::ListPhotosRequest,
     ) -> Result<pb::ListPhotosResponse, MediaError> {
-        let page = request.page.unwrap_or_default();
-        let limit = match page.limit {
-            0 => DEFAULT_PAGE,
-            n if n <= MAX_PAGE => n,
-            n => {
-                return Err(MediaError::Invalid(format!(
-                    "limit {n} is above {MAX_PAGE}"
-                )))
-            }
-        };
-        let before = if page.cursor.is_empty() {
-            u64::MAX
-        } else {
-            page.cursor
-                .parse::<u64>()
-                .map_err(|_| MediaError::Invalid("the cursor is not one this API made".into()))?
-        };
+        let page = Page::parse(request.page.as_ref()).map_err(MediaError::Invalid)?;
+        let before = page.after.unwrap_or(u64::MAX);
         let ready_only = request.viewer_id != request.author_id;
         let mut photos = self
             .store
-            .photos_of(request.author_id, before, limit + 1, ready_only)
+            .photos_of(request.author_id, before, page.limit + 1, ready_only)
             .await?;
-        let next_cursor = if photos.len() > limit as usize {
-            photos.truncate(limit as usize);
-            photos
-                .last()
-                .map(|photo| photo.id.to_string())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_cursor =
+            photoshare_proto::page::next_cursor(&mut photos, page.limit, |photo| photo.id);
         let mut views = Vec::with_capacity(photos.len());
         for photo in &photos {
             views.push(self.view(photo).await?);
