@@ -4,10 +4,11 @@
 //!
 //! One consumer per group: the log does not balance a group across processes (Kafka does).
 
+use photoshare_ids::unix_ms_now;
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use photoshare_db::{embed_migrations, Database, DatabaseLocation, MigrationFile};
@@ -56,7 +57,7 @@ impl EventBus for LocalLog {
         .bind(&message.key)
         .bind(message.value.clone())
         .bind(headers)
-        .bind(now_ms())
+        .bind(unix_ms_now())
         .execute(self.database.pool())
         .await?;
         self.appended.notify_waiters();
@@ -180,11 +181,4 @@ fn local_id(delivery: &Delivery) -> Option<i64> {
         Position::Local(id) => Some(id),
         Position::Kafka { .. } => None,
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -18,8 +18,9 @@
 //! CREATE INDEX outbox_unsent ON outbox (sent_at_ms, id);
 //! ```
 
+use photoshare_ids::unix_ms_now;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -50,7 +51,7 @@ pub async fn enqueue(
     .bind(&message.key)
     .bind(STANDARD.encode(&message.value))
     .bind(serde_json::to_string(&message.headers).expect("string pairs serialise"))
-    .bind(now_ms())
+    .bind(unix_ms_now())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -116,7 +117,7 @@ impl Relay {
                 self.bus.publish(&message).await?;
                 sqlx::query("UPDATE outbox SET sent_at_ms = $2 WHERE id = $1")
                     .bind(id)
-                    .bind(now_ms())
+                    .bind(unix_ms_now())
                     .execute(self.database.pool())
                     .await?;
                 published += 1;
@@ -126,7 +127,7 @@ impl Relay {
 
     async fn forget_old_sent(&self) -> Result<(), EventError> {
         sqlx::query("DELETE FROM outbox WHERE sent_at_ms IS NOT NULL AND sent_at_ms < $1")
-            .bind(now_ms() - KEEP_SENT.as_millis() as i64)
+            .bind(unix_ms_now() - KEEP_SENT.as_millis() as i64)
             .execute(self.database.pool())
             .await?;
         Ok(())
@@ -170,11 +171,4 @@ impl Relay {
             }
         }
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

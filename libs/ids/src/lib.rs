@@ -39,7 +39,10 @@ pub fn decompose(id: u64) -> IdParts {
     }
 }
 
-/// The smallest id that can be made at `unix_ms`: a cursor meaning "everything before this time".
-pub fn first_id_at(unix_ms: u64) -> u64 {
-    unix_ms.saturating_sub(EPOCH_UNIX_MS) << TIMESTAMP_SHIFT
+/// Milliseconds since the Unix epoch, now: the one clock services stamp rows and events with.
+pub fn unix_ms_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as i64)
+        .unwrap_or(0)
 }

@@ -5,8 +5,8 @@
 //! It trusts its caller (the gateway) for who the user is and that the user may see the photo;
 //! it never asks the media service whether a photo exists.
 
+use photoshare_ids::unix_ms_now;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use photoshare_events::Message;
 use photoshare_ids::IdGenerator;
@@ -40,7 +40,7 @@ impl EngagementService {
     async fn like(&self, request: pb::LikeRequest) -> Result<(), EngagementError> {
         require("user_id", request.user_id)?;
         require("photo_id", request.photo_id)?;
-        let now = now_ms();
+        let now = unix_ms_now();
         let event_id = self.ids.next_id();
         let payload = events::Liked {
             photo_id: request.photo_id,
@@ -83,7 +83,7 @@ impl EngagementService {
         require("photo_id", request.photo_id)?;
         if self
             .store
-            .unlike(request.photo_id, request.user_id, now_ms())
+            .unlike(request.photo_id, request.user_id, unix_ms_now())
             .await?
         {
             tracing::debug!(
@@ -119,7 +119,7 @@ impl EngagementService {
         require("photo_id", request.photo_id)?;
         require("photo_author_id", request.photo_author_id)?;
         let text = domain::parse_comment_text(&request.text).map_err(EngagementError::Invalid)?;
-        let now = now_ms();
+        let now = unix_ms_now();
         let comment_id = self.ids.next_id();
         let event_id = self.ids.next_id();
         let payload = events::Commented {
@@ -179,7 +179,7 @@ impl EngagementService {
     ) -> Result<(), EngagementError> {
         require("user_id", request.user_id)?;
         self.store
-            .delete_comment(request.comment_id, request.user_id, now_ms())
+            .delete_comment(request.comment_id, request.user_id, unix_ms_now())
             .await?;
         tracing::debug!(comment_id = request.comment_id, "comment deleted");
         Ok(())
@@ -304,13 +304,6 @@ impl pb::engagement_server::Engagement for EngagementService {
             EngagementService::batch_photo_stats(self, request.into_inner()).await?,
         ))
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! and relationships on top of the store. Who the caller is and whether the followee is private
 //! are the gateway's word; this service never asks the users service.
 
+use photoshare_ids::unix_ms_now;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::stream::BoxStream;
 use futures::TryStreamExt;
@@ -78,7 +78,7 @@ impl GraphService {
 
     async fn follow(&self, request: pb::FollowRequest) -> Result<pb::FollowState, GraphError> {
         let (follower, followee) = Self::pair(request.follower_id, request.followee_id)?;
-        let now = now_ms();
+        let now = unix_ms_now();
         if request.followee_is_private {
             let asked = self
                 .store
@@ -112,7 +112,7 @@ impl GraphService {
             Err(GraphError::CannotFollowSelf) => return Ok(()),
             Err(error) => return Err(error),
         };
-        let now = now_ms();
+        let now = unix_ms_now();
         let (event_id, message) = self.event(topics::GRAPH_UNFOLLOWED, follower, followee, now);
         let event = Event {
             id: event_id,
@@ -128,7 +128,7 @@ impl GraphService {
 
     async fn approve(&self, request: pb::RequestDecision) -> Result<(), GraphError> {
         let (owner, requester) = decision(&request)?;
-        let now = now_ms();
+        let now = unix_ms_now();
         let (event_id, message) = self.event(topics::GRAPH_FOLLOWED, requester, owner, now);
         let event = Event {
             id: event_id,
@@ -338,13 +338,6 @@ impl pb::graph_server::Graph for GraphService {
             request.into_inner(),
         )?))
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! The `photoshare.media.v1.Media` gRPC service: the rules of uploads and photos on top of the
 //! store and the object storage.
 
+use photoshare_ids::unix_ms_now;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use photoshare_config::MediaConfig;
 use photoshare_events::Message;
@@ -71,7 +72,7 @@ impl MediaService {
                 request.content_length, self.config.max_upload_bytes
             )));
         }
-        let now = now_ms();
+        let now = unix_ms_now();
         let id = self.ids.next_id();
         let wanted = UploadRecord {
             id,
@@ -130,7 +131,7 @@ impl MediaService {
             // Completing again (a retry) answers with the photo it already became.
             return self.view_by_id(photo_id, request.user_id).await;
         }
-        let now = now_ms();
+        let now = unix_ms_now();
         if now > upload.expires_at_ms + (self.config.completion_grace_secs * 1000) as i64 {
             return Err(MediaError::UploadExpired);
         }
@@ -298,7 +299,7 @@ impl MediaService {
                 caption,
                 texts.alt_text.as_deref(),
                 texts.location.as_deref(),
-                now_ms(),
+                unix_ms_now(),
             )
             .await?;
         self.view_by_id(request.photo_id, request.user_id).await
@@ -311,7 +312,7 @@ impl MediaService {
             photo_id: photo.id,
             author_id: photo.author_id,
         };
-        let now = now_ms();
+        let now = unix_ms_now();
         let event = Message::event(
             topics::PHOTO_DELETED,
             photo.author_id.to_string(),
@@ -374,7 +375,7 @@ impl MediaService {
             .photo(request.photo_id)
             .await?
             .ok_or(MediaError::NotFound("photo"))?;
-        let now = now_ms();
+        let now = unix_ms_now();
         match request.outcome {
             Some(pb::report_processing_request::Outcome::Processed(processed)) => {
                 let variants: Vec<StoredVariant> = processed
@@ -571,11 +572,4 @@ impl pb::media_server::Media for MediaService {
         MediaService::report_processing(self, request.into_inner()).await?;
         Ok(Response::new(pb::ReportProcessingResponse {}))
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -1,8 +1,8 @@
 //! The `photoshare.users.v1.Users` gRPC service: the rules of sign-up, login and sessions, on
 //! top of the store.
 
+use photoshare_ids::unix_ms_now;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use photoshare_auth::{AccessClaims, SigningKey};
 use photoshare_config::AuthConfig;
@@ -48,7 +48,7 @@ impl UsersService {
         session_id: u64,
         refresh_secret: String,
     ) -> Result<pb::Session, UsersError> {
-        let now = unix_seconds();
+        let now = (unix_ms_now() / 1000) as u64;
         let claims = AccessClaims {
             iss: self.auth.issuer.clone(),
             aud: self.auth.audience.clone(),
@@ -79,7 +79,7 @@ impl UsersService {
             None => username.as_str().to_owned(),
         };
         let password_hash = passwords::hash(password.expose().to_owned()).await?;
-        let now_ms = unix_millis();
+        let now_ms = unix_ms_now();
         let refresh = new_refresh_token();
         let session_id = self.ids.next_id();
         let user = self
@@ -119,7 +119,7 @@ impl UsersService {
         let Some(user) = user.filter(|_| verified) else {
             return Err(UsersError::BadCredentials);
         };
-        let now_ms = unix_millis();
+        let now_ms = unix_ms_now();
         let refresh = new_refresh_token();
         let session_id = self.ids.next_id();
         self.store
@@ -140,7 +140,7 @@ impl UsersService {
     async fn refresh(&self, request: pb::RefreshRequest) -> Result<pb::Session, UsersError> {
         let presented = hash_refresh_token(&request.refresh_token);
         let next = new_refresh_token();
-        let now_ms = unix_millis();
+        let now_ms = unix_ms_now();
         let rotation = self
             .store
             .rotate_refresh_token(
@@ -191,7 +191,7 @@ impl UsersService {
         };
         let user = self
             .store
-            .update_profile(request.user_id, &change, unix_millis())
+            .update_profile(request.user_id, &change, unix_ms_now())
             .await?
             .ok_or(UsersError::NotFound)?;
         Ok(to_proto(&user))
@@ -235,7 +235,7 @@ impl pb::users_server::Users for UsersService {
         let hash = hash_refresh_token(&request.refresh_token);
         let revoked = self
             .store
-            .revoke_session_of_token(request.user_id, &hash, unix_millis())
+            .revoke_session_of_token(request.user_id, &hash, unix_ms_now())
             .await
             .map_err(Status::from)?;
         tracing::info!(user_id = request.user_id, revoked, "logout");
@@ -309,18 +309,4 @@ fn to_proto(user: &UserRecord) -> pb::User {
         is_private: user.is_private,
         created_at_ms: user.created_at_ms,
     }
-}
-
-fn unix_seconds() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-fn unix_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
