@@ -142,6 +142,17 @@ impl Database {
     }
 }
 
+/// A service whose only dependency is its database is ready when the database answers.
+impl photoshare_telemetry::Readiness for Database {
+    fn check(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.ping()
+                .await
+                .map_err(|error| format!("database: {error}"))
+        })
+    }
+}
+
 /// True when `error` is a violated unique constraint (a duplicate key), on either backend.
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     error

@@ -91,7 +91,7 @@ pub async fn serve(
     );
     let relay_task = tokio::spawn(relay.run(shutdown.clone()));
 
-    let readiness: Arc<dyn Readiness> = Arc::new(DatabaseReadiness(database.clone()));
+    let readiness: Arc<dyn Readiness> = Arc::new(database.clone());
     let served = photoshare_telemetry::grpc::serve(
         listener,
         SERVICE,
@@ -106,19 +106,6 @@ pub async fn serve(
     served?;
     tracing::info!("engagement service stopped");
     Ok(())
-}
-
-struct DatabaseReadiness(Database);
-
-impl Readiness for DatabaseReadiness {
-    fn check(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move {
-            self.0
-                .ping()
-                .await
-                .map_err(|error| format!("engagement database: {error}"))
-        })
-    }
 }
 
 #[cfg(test)]

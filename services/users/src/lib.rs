@@ -84,7 +84,7 @@ pub async fn serve(
         Arc::new(IdGenerator::new(worker)),
         config.auth.clone(),
     );
-    let readiness: Arc<dyn Readiness> = Arc::new(DatabaseReadiness(database.clone()));
+    let readiness: Arc<dyn Readiness> = Arc::new(database.clone());
     photoshare_telemetry::grpc::serve(
         listener,
         SERVICE,
@@ -96,19 +96,6 @@ pub async fn serve(
     database.close().await;
     tracing::info!("users service stopped");
     Ok(())
-}
-
-struct DatabaseReadiness(Database);
-
-impl Readiness for DatabaseReadiness {
-    fn check(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move {
-            self.0
-                .ping()
-                .await
-                .map_err(|error| format!("users database: {error}"))
-        })
-    }
 }
 
 #[cfg(test)]
