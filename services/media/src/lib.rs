@@ -120,10 +120,7 @@ struct MediaReadiness {
 impl Readiness for MediaReadiness {
     fn check(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
-            self.database
-                .ping()
-                .await
-                .map_err(|error| format!("media database: {error}"))?;
+            self.database.check().await?;
             self.objects
                 .ping()
                 .await
