@@ -38,16 +38,7 @@ pub async fn photos(
         .await?
         .into_inner()
         .users;
-    let hidden_unless_following: Vec<u64> = authors
-        .iter()
-        .filter(|author| author.is_private && author.id != viewer)
-        .map(|author| author.id)
-        .collect();
-    let relationships = visibility::relationships(state, viewer, hidden_unless_following).await?;
-    let visible_authors: Vec<User> = authors
-        .into_iter()
-        .filter(|author| visibility::may_see(viewer, author, relationships.get(&author.id)))
-        .collect();
+    let visible_authors = visibility::visible_authors(state, viewer, authors).await?;
     let mut hydrated = assemble(photos, &visible_authors);
     add_engagement(state, viewer, &mut hydrated).await?;
     Ok(hydrated)

@@ -93,17 +93,32 @@ pub async fn visible_photo(
         .users
         .pop()
         .ok_or_else(|| ApiError::not_found("no such photo"))?;
-    let relationship = if author.is_private && author.id != viewer {
-        relationships(state, viewer, vec![author.id])
-            .await?
-            .remove(&author.id)
-    } else {
-        None
-    };
-    if !may_see(viewer, &author, relationship.as_ref()) {
+    if visible_authors(state, viewer, vec![author])
+        .await?
+        .is_empty()
+    {
         return Err(ApiError::not_found("no such photo"));
     }
     Ok(photo)
+}
+
+/// The authors whose photos `viewer` may see. Asks the graph service (one call) only about
+/// private authors other than the viewer; public ones need no question.
+pub async fn visible_authors(
+    state: &AppState,
+    viewer: u64,
+    authors: Vec<User>,
+) -> Result<Vec<User>, ApiError> {
+    let private_others: Vec<u64> = authors
+        .iter()
+        .filter(|author| author.is_private && author.id != viewer)
+        .map(|author| author.id)
+        .collect();
+    let relationships = relationships(state, viewer, private_others).await?;
+    Ok(authors
+        .into_iter()
+        .filter(|author| may_see(viewer, author, relationships.get(&author.id)))
+        .collect())
 }
 
 #[cfg(test)]
