@@ -9,6 +9,15 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[error("`{0}` is not an id: ids are decimal strings of a 64-bit number")]
 pub struct ParseIdError(pub String);
 
+/// An id as the API writes it: plain decimal digits of a 64-bit number. `u64::from_str` alone
+/// would also take a leading `+`, which is not an id anyone was given.
+pub fn parse_decimal_id(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -25,11 +34,7 @@ macro_rules! typed_id {
             type Err = ParseIdError;
 
             fn from_str(text: &str) -> Result<Self, Self::Err> {
-                // `u64::from_str` accepts a leading '+', which is not a canonical id.
-                if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(ParseIdError(text.to_owned()));
-                }
-                text.parse().map($name).map_err(|_| ParseIdError(text.to_owned()))
+                parse_decimal_id(text).map($name).ok_or_else(|| ParseIdError(text.to_owned()))
             }
         }
 
@@ -53,10 +58,6 @@ typed_id!(
     UserId
 );
 typed_id!(
-    /// A photo post.
-    PhotoId
-);
-typed_id!(
     /// One login: the chain of refresh tokens that rotate from one sign-in.
     SessionId
 );
@@ -69,8 +70,8 @@ mod tests {
     fn ids_parse_from_canonical_decimal_only() {
         assert_eq!("42".parse::<UserId>(), Ok(UserId(42)));
         assert_eq!(
-            "18446744073709551615".parse::<PhotoId>(),
-            Ok(PhotoId(u64::MAX))
+            "18446744073709551615".parse::<UserId>(),
+            Ok(UserId(u64::MAX))
         );
         for bad in ["", "+1", "-1", "1e3", "0x10", "18446744073709551616", " 1"] {
             assert!(bad.parse::<UserId>().is_err(), "{bad:?} parsed");

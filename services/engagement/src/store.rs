@@ -58,10 +58,6 @@ impl Store {
         Store { database }
     }
 
-    pub fn database(&self) -> &Database {
-        &self.database
-    }
-
     /// Records the like, counts it and enqueues `event`, atomically. False (and nothing changes)
     /// if the user already likes the photo.
     pub async fn like(

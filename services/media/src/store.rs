@@ -89,10 +89,6 @@ impl Store {
         Store { database }
     }
 
-    pub fn database(&self) -> &Database {
-        &self.database
-    }
-
     /// Inserts the upload; with an idempotency key already used by this user, returns the
     /// existing upload instead (the caller compares it with the request).
     pub async fn create_upload(

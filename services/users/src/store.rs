@@ -66,10 +66,6 @@ impl Store {
         Store { database }
     }
 
-    pub fn database(&self) -> &Database {
-        &self.database
-    }
-
     /// Creates the user and its first session in one transaction.
     pub async fn create_user_with_session(
         &self,

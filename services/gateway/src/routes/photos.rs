@@ -3,6 +3,7 @@
 //! call it, and give every answer its authors through `hydrate`.
 
 use actix_web::{web, HttpResponse};
+use photoshare_ids::parse_decimal_id;
 use photoshare_proto::media::v1 as pb;
 use photoshare_proto::users::v1 as users_pb;
 
@@ -32,7 +33,7 @@ pub async fn create_photo(
     body: web::Json<CreatePhotoBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let upload_id = parse_id(&body.upload_id)
+    let upload_id = parse_decimal_id(&body.upload_id)
         .ok_or_else(|| ApiError::validation("upload_id must be a decimal id"))?;
     let photo = state
         .media
@@ -191,16 +192,7 @@ pub async fn list_user_photos(
 /// A photo id from the path. Anything but a decimal u64 names no photo, so it is 404 like any
 /// other photo that does not exist, not 400.
 pub(crate) fn photo_id(raw: &str) -> Result<u64, ApiError> {
-    parse_id(raw).ok_or_else(|| ApiError::not_found("no such photo"))
-}
-
-/// Ids are plain decimal strings. `u64::from_str` alone would also take `+12`, which is not an
-/// id the API ever hands out.
-pub(crate) fn parse_id(raw: &str) -> Option<u64> {
-    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    raw.parse().ok()
+    parse_decimal_id(raw).ok_or_else(|| ApiError::not_found("no such photo"))
 }
 
 #[cfg(test)]
@@ -211,8 +203,11 @@ mod tests {
 
     #[test]
     fn ids_are_decimal_u64s() {
-        assert_eq!(parse_id("1739182374651904"), Some(1_739_182_374_651_904));
-        assert_eq!(parse_id("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(
+            parse_decimal_id("1739182374651904"),
+            Some(1_739_182_374_651_904)
+        );
+        assert_eq!(parse_decimal_id("18446744073709551615"), Some(u64::MAX));
         for bad in [
             "",
             "+12",
@@ -222,7 +217,7 @@ mod tests {
             "0x1f",
             "18446744073709551616",
         ] {
-            assert_eq!(parse_id(bad), None, "{bad:?}");
+            assert_eq!(parse_decimal_id(bad), None, "{bad:?}");
         }
     }
 

@@ -418,7 +418,7 @@ pub async fn delete_comment(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let comment_id = crate::routes::photos::parse_id(&id)
+    let comment_id = photoshare_ids::parse_decimal_id(&id)
         .ok_or_else(|| ApiError::not_found("no such comment"))?;
     state
         .engagement
