@@ -1,11 +1,7 @@
-//! The rules of likes and comments that need no I/O: what a comment's text may be, how big a
-//! page or a batch may be, and what a cursor is.
+//! The rules of likes and comments that need no I/O: what a comment's text may be and how big
+//! a batch may be. Pages and cursors follow `photoshare_proto::page`.
 //!
 //! Nothing here touches the database, the clock or the network.
-
-pub use photoshare_proto::page::{
-    cursor_after, page_limit, parse_cursor, DEFAULT_LIMIT as DEFAULT_PAGE, MAX_LIMIT as MAX_PAGE,
-};
 
 /// Longest comment, in characters (Unicode scalar values), not bytes.
 pub const COMMENT_MAX_CHARS: usize = 2200;

@@ -6,6 +6,7 @@
 //! it never asks the media service whether a photo exists.
 
 use photoshare_ids::unix_ms_now;
+use photoshare_proto::page::Page;
 use std::sync::Arc;
 
 use photoshare_events::Message;
@@ -225,10 +226,8 @@ fn require(field: &str, id: u64) -> Result<(), EngagementError> {
 
 /// The cursor and limit of a page request, checked.
 fn page(request: Option<PageRequest>) -> Result<(Option<u64>, u32), EngagementError> {
-    let request = request.unwrap_or_default();
-    let limit = domain::page_limit(request.limit).map_err(EngagementError::Invalid)?;
-    let cursor = domain::parse_cursor(&request.cursor).map_err(EngagementError::Invalid)?;
-    Ok((cursor, limit))
+    let page = Page::parse(request.as_ref()).map_err(EngagementError::Invalid)?;
+    Ok((page.after, page.limit))
 }
 
 use photoshare_proto::page::next_cursor;
@@ -312,7 +311,10 @@ mod tests {
 
     #[test]
     fn a_page_request_is_checked() {
-        assert_eq!(page(None).unwrap(), (None, domain::DEFAULT_PAGE));
+        assert_eq!(
+            page(None).unwrap(),
+            (None, photoshare_proto::page::DEFAULT_LIMIT)
+        );
         let asked = PageRequest {
             cursor: "12".into(),
             limit: 7,
@@ -321,7 +323,7 @@ mod tests {
         for bad in [
             PageRequest {
                 cursor: String::new(),
-                limit: domain::MAX_PAGE + 1,
+                limit: photoshare_proto::page::MAX_LIMIT + 1,
             },
             PageRequest {
                 cursor: "nope".into(),

@@ -1,11 +1,7 @@
-//! The rules of the graph that need no I/O: how big a page, a batch or a stream batch may be,
-//! what a cursor is, and which ids a request must carry.
+//! The rules of the graph that need no I/O: how big a batch or a stream batch may be, and
+//! which ids a request must carry. Pages and cursors follow `photoshare_proto::page`.
 //!
 //! Nothing here touches the database, the clock or the network.
-
-pub use photoshare_proto::page::{
-    cursor_after, page_limit, parse_cursor, DEFAULT_LIMIT as DEFAULT_PAGE, MAX_LIMIT as MAX_PAGE,
-};
 
 /// Most users one `BatchRelationships` call answers for.
 pub const MAX_BATCH: usize = 200;

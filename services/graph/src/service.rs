@@ -3,6 +3,7 @@
 //! are the gateway's word; this service never asks the users service.
 
 use photoshare_ids::unix_ms_now;
+use photoshare_proto::page::Page;
 use std::sync::Arc;
 
 use futures::stream::BoxStream;
@@ -17,7 +18,7 @@ use photoshare_proto::topics;
 use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
 
-use crate::domain::{self, parse_cursor, require_user};
+use crate::domain::{self, require_user};
 use crate::error::GraphError;
 use crate::store::{Asked, Event, Store};
 
@@ -243,10 +244,8 @@ fn decision(request: &pb::RequestDecision) -> Result<(u64, u64), GraphError> {
 
 /// The cursor (the id to read below) and limit of a page request.
 fn page(request: Option<PageRequest>) -> Result<(Option<u64>, u32), GraphError> {
-    let request = request.unwrap_or_default();
-    let limit = domain::page_limit(request.limit).map_err(GraphError::Invalid)?;
-    let before = parse_cursor(&request.cursor).map_err(GraphError::Invalid)?;
-    Ok((before, limit))
+    let page = Page::parse(request.as_ref()).map_err(GraphError::Invalid)?;
+    Ok((page.after, page.limit))
 }
 
 /// Drops the extra item read beyond `limit` and returns the cursor after the last kept item;
@@ -346,7 +345,10 @@ mod tests {
 
     #[test]
     fn a_page_request_is_checked() {
-        assert_eq!(page(None).unwrap(), (None, domain::DEFAULT_PAGE));
+        assert_eq!(
+            page(None).unwrap(),
+            (None, photoshare_proto::page::DEFAULT_LIMIT)
+        );
         let asked = PageRequest {
             cursor: "99".into(),
             limit: 7,
@@ -355,7 +357,7 @@ mod tests {
         for bad in [
             PageRequest {
                 cursor: String::new(),
-                limit: domain::MAX_PAGE + 1,
+                limit: photoshare_proto::page::MAX_LIMIT + 1,
             },
             PageRequest {
                 cursor: "not-a-cursor".into(),
