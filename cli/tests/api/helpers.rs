@@ -62,20 +62,15 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
     init_logs();
-    let data_dir = std::sync::Arc::new(tempfile::tempdir().expect("a temporary directory"));
-    let mut config = Config {
-        data_dir: data_dir.path().to_path_buf(),
-        ..Config::default()
-    };
+    let postgres = backend == Backend::Postgres;
+    let (mut config, data_dir) = photoshare_test_support::service_config(postgres).await;
+    let data_dir = std::sync::Arc::new(data_dir);
     config.gateway.listen = "127.0.0.1:0".parse().unwrap();
     config.gateway.workers = Some(1);
     // Tests sign up many accounts from 127.0.0.1; the rate-limit test lowers this again.
     config.gateway.auth_rate_limit_per_minute = 10_000;
     let mut kafka = None;
-    if backend == Backend::Postgres {
-        config.backends.postgres_url = Some(photoshare_test_support::require_postgres().await);
-        config.backends.postgres_database_prefix =
-            format!("{}_", photoshare_test_support::unique_name("api"));
+    if postgres {
         let broker = photoshare_test_support::KafkaBroker::start().await;
         config.backends.kafka_brokers = Some(broker.bootstrap());
         // tansu makes a consumer wait about half the session timeout to join a group.

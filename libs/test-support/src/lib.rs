@@ -173,3 +173,19 @@ fn missing_tansu(reason: &str) -> String {
          or set PHOTOSHARE_TANSU_BIN to a tansu binary."
     )
 }
+
+/// A configuration for one test of one service: its data in a fresh temporary directory, and on
+/// `postgres` a fresh set of databases (a unique `dbtest_...` prefix) on the test server. Keep the
+/// directory alive as long as the service runs.
+pub async fn service_config(postgres: bool) -> (photoshare_config::Config, tempfile::TempDir) {
+    let data_dir = tempfile::tempdir().expect("a temporary directory");
+    let mut config = photoshare_config::Config {
+        data_dir: data_dir.path().to_path_buf(),
+        ..photoshare_config::Config::default()
+    };
+    if postgres {
+        config.backends.postgres_url = Some(require_postgres().await);
+        config.backends.postgres_database_prefix = format!("{}_", unique_name("dbtest"));
+    }
+    (config, data_dir)
+}

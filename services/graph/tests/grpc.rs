@@ -39,16 +39,7 @@ impl Running {
 }
 
 async fn start(postgres: bool) -> Running {
-    let data_dir = tempfile::tempdir().unwrap();
-    let mut config = Config {
-        data_dir: data_dir.path().to_path_buf(),
-        ..Config::default()
-    };
-    if postgres {
-        config.backends.postgres_url = Some(photoshare_test_support::require_postgres().await);
-        config.backends.postgres_database_prefix =
-            format!("{}_", photoshare_test_support::unique_name("dbtest"));
-    }
+    let (config, data_dir) = photoshare_test_support::service_config(postgres).await;
     let bus = LocalLog::open(data_dir.path()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());

@@ -1,7 +1,6 @@
 //! The users service over real gRPC, on SQLite and PostgreSQL: the calls the REST API does not
 //! expose yet (batch lookups, by-id reads) and the error codes they carry.
 
-use photoshare_config::Config;
 use photoshare_proto::users::v1::users_client::UsersClient;
 use photoshare_proto::users::v1::{self as pb, get_user_request::Key};
 use photoshare_proto::ErrorCode;
@@ -16,16 +15,7 @@ struct Running {
 }
 
 async fn start(postgres: bool) -> Running {
-    let data_dir = tempfile::tempdir().unwrap();
-    let mut config = Config {
-        data_dir: data_dir.path().to_path_buf(),
-        ..Config::default()
-    };
-    if postgres {
-        config.backends.postgres_url = Some(photoshare_test_support::require_postgres().await);
-        config.backends.postgres_database_prefix =
-            format!("{}_", photoshare_test_support::unique_name("dbtest"));
-    }
+    let (config, data_dir) = photoshare_test_support::service_config(postgres).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
