@@ -27,6 +27,11 @@ impl WorkerId {
         self.0
     }
 
+    /// The configured worker id (`node_id`), or a random one when none was configured.
+    pub fn configured_or_random(node_id: Option<u32>) -> Result<WorkerId, WorkerIdOutOfRange> {
+        node_id.map_or(Ok(WorkerId::random()), WorkerId::new)
+    }
+
     /// A random worker id, for processes that were given none. Two such processes collide with
     /// probability 1/8192, so replicas that create rows should be given distinct ids instead.
     pub fn random() -> WorkerId {
@@ -181,6 +186,13 @@ mod tests {
         NOW.store(4_000, Ordering::SeqCst);
         let after = generator.next_id();
         assert!(after > before);
+    }
+
+    #[test]
+    fn a_configured_worker_id_wins_over_a_random_one() {
+        assert_eq!(WorkerId::configured_or_random(Some(42)).unwrap().get(), 42);
+        assert!(WorkerId::configured_or_random(Some(9000)).is_err());
+        assert!(WorkerId::configured_or_random(None).unwrap().get() < 8192);
     }
 
     #[test]

@@ -88,10 +88,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
     let database = open_database(&config).await?;
-    let worker = match config.node_id {
-        Some(id) => WorkerId::new(id)?,
-        None => WorkerId::random(),
-    };
+    let worker = WorkerId::configured_or_random(config.node_id)?;
     let relay = Relay::new(database.clone(), bus);
     let service = GraphService::new(
         store::Store::new(database.clone()),

@@ -79,10 +79,7 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let database = open_database(&config).await?;
     let objects = ObjectStore::connect(&storage).await?;
-    let worker = match config.node_id {
-        Some(id) => WorkerId::new(id)?,
-        None => WorkerId::random(),
-    };
+    let worker = WorkerId::configured_or_random(config.node_id)?;
     let relay = Relay::new(database.clone(), bus);
     let service = MediaService::new(
         store::Store::new(database.clone()),

@@ -74,10 +74,7 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let database = open_database(&config).await?;
     let signing_key = keys::load_or_create(&config.auth.signing_key_path(&config.data_dir))?;
-    let worker = match config.node_id {
-        Some(id) => WorkerId::new(id)?,
-        None => WorkerId::random(),
-    };
+    let worker = WorkerId::configured_or_random(config.node_id)?;
     let service = UsersService::new(
         store::Store::new(database.clone()),
         Arc::new(signing_key),
