@@ -189,3 +189,52 @@ pub async fn service_config(postgres: bool) -> (photoshare_config::Config, tempf
     }
     (config, data_dir)
 }
+
+/// `PHOTOSHARE_TEST_REDIS_URL`, or the Redis of a development machine.
+pub fn redis_url() -> String {
+    std::env::var("PHOTOSHARE_TEST_REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// The Redis URL after checking that the server answers PING; panics with instructions if not.
+/// Speaks the protocol by hand so that test support needs no Redis client.
+pub async fn require_redis() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let url = redis_url();
+    let address = url
+        .trim_start_matches("redis://")
+        .trim_end_matches('/')
+        .rsplit('@')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let ping = async {
+        let mut stream = tokio::net::TcpStream::connect(&address).await?;
+        stream.write_all(b"*1\r\n$4\r\nPING\r\n").await?;
+        let mut answer = [0u8; 7];
+        stream.read_exact(&mut answer).await?;
+        Ok::<_, std::io::Error>(answer)
+    };
+    match tokio::time::timeout(Duration::from_secs(5), ping).await {
+        Ok(Ok(answer)) if &answer == b"+PONG\r\n" => url,
+        Ok(Ok(answer)) => panic!(
+            "{}",
+            missing_redis(
+                &url,
+                &format!("answered {:?}", String::from_utf8_lossy(&answer))
+            )
+        ),
+        Ok(Err(error)) => panic!("{}", missing_redis(&url, &error.to_string())),
+        Err(_) => panic!("{}", missing_redis(&url, "timed out after 5 s")),
+    }
+}
+
+fn missing_redis(url: &str, reason: &str) -> String {
+    format!(
+        "Redis is required by this test and is not reachable at {url} ({reason}).\n\
+         Start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save \"\" --appendonly no\n\
+         or point PHOTOSHARE_TEST_REDIS_URL at a server. `scripts/test.sh` starts it for you."
+    )
+}
