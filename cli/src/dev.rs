@@ -123,6 +123,27 @@ impl DevApp {
             ),
         ));
 
+        // The feed service runs its fan-out worker in process: one process, one cache.
+        let feed_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("binding the feed port")?;
+        config.feed.graph_url = config.gateway.graph_url.clone();
+        config.gateway.feed_url = format!("http://{}", feed_listener.local_addr()?);
+        services.push(("feed", feed_listener.local_addr()?));
+        let feed_stores = photoshare_feed::Stores::open(&config)
+            .await
+            .context("opening the feed stores")?;
+        tasks.push(spawn_service(
+            "feed",
+            photoshare_feed::serve(
+                feed_listener,
+                config.clone(),
+                feed_stores,
+                Some(bus.clone()),
+                shutdown.clone(),
+            ),
+        ));
+
         let worker_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .context("binding the worker port")?;

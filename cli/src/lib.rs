@@ -17,6 +17,9 @@ pub enum ServiceName {
     ImageWorker,
     Graph,
     Engagement,
+    Feed,
+    /// The feed's fan-out worker as its own process (needs Redis).
+    FeedWorker,
 }
 
 /// Applies every service's pending migrations.
@@ -40,6 +43,11 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     photoshare_engagement::open_database(config)
         .await
         .context("migrating the engagement database")?
+        .close()
+        .await;
+    photoshare_feed::Stores::open(config)
+        .await
+        .context("migrating the feed stores")?
         .close()
         .await;
     Ok(())

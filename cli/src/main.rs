@@ -79,6 +79,8 @@ async fn main() -> anyhow::Result<()> {
                 ServiceName::ImageWorker => photoshare_image_worker::SERVICE,
                 ServiceName::Graph => photoshare_graph::SERVICE,
                 ServiceName::Engagement => photoshare_engagement::SERVICE,
+                ServiceName::Feed => photoshare_feed::SERVICE,
+                ServiceName::FeedWorker => "feed-worker",
             };
             let _telemetry = photoshare_telemetry::init(name, &config.telemetry)?;
             let shutdown = photoshare_telemetry::cancel_on_signal();
@@ -89,6 +91,8 @@ async fn main() -> anyhow::Result<()> {
                 ServiceName::ImageWorker => photoshare_image_worker::run(config, shutdown).await?,
                 ServiceName::Graph => photoshare_graph::run(config, shutdown).await?,
                 ServiceName::Engagement => photoshare_engagement::run(config, shutdown).await?,
+                ServiceName::Feed => photoshare_feed::run(config, shutdown).await?,
+                ServiceName::FeedWorker => photoshare_feed::run_worker(config, shutdown).await?,
             }
             Ok(())
         }

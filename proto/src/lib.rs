@@ -47,6 +47,12 @@ pub mod engagement {
     }
 }
 
+pub mod feed {
+    pub mod v1 {
+        tonic::include_proto!("photoshare.feed.v1");
+    }
+}
+
 /// Topic names (BRIEF.md, "Events"). The record key of each is noted.
 pub mod topics {
     /// Key: photo id.

@@ -24,6 +24,22 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PHOTOSHARE_S3_REGION", "backends.s3_region"),
     ("PHOTOSHARE_SCYLLA_NODES", "backends.scylla_nodes"),
     ("PHOTOSHARE_SCYLLA_KEYSPACE", "backends.scylla_keyspace"),
+    (
+        "PHOTOSHARE_KAFKA_SECURITY_PROTOCOL",
+        "backends.kafka_security_protocol",
+    ),
+    (
+        "PHOTOSHARE_KAFKA_SASL_MECHANISM",
+        "backends.kafka_sasl_mechanism",
+    ),
+    (
+        "PHOTOSHARE_KAFKA_SASL_USERNAME",
+        "backends.kafka_sasl_username",
+    ),
+    (
+        "PHOTOSHARE_KAFKA_SASL_PASSWORD",
+        "backends.kafka_sasl_password",
+    ),
     ("PHOTOSHARE_JWT_SIGNING_KEY_FILE", "auth.signing_key_file"),
     ("PHOTOSHARE_GATEWAY_LISTEN", "gateway.listen"),
     ("PHOTOSHARE_USERS_URL", "gateway.users_url"),
@@ -35,10 +51,20 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PHOTOSHARE_MEDIA_LISTEN", "media.listen"),
     ("PHOTOSHARE_MEDIA_PUBLIC_BASE_URL", "media.public_base_url"),
     ("PHOTOSHARE_IMAGE_WORKER_LISTEN", "image_worker.listen"),
-    ("PHOTOSHARE_GRAPH_URL", "gateway.graph_url"),
+    (
+        "PHOTOSHARE_GRAPH_URL",
+        "gateway.graph_url and feed.graph_url",
+    ),
     ("PHOTOSHARE_GRAPH_LISTEN", "graph.listen"),
     ("PHOTOSHARE_ENGAGEMENT_URL", "gateway.engagement_url"),
     ("PHOTOSHARE_ENGAGEMENT_LISTEN", "engagement.listen"),
+    ("PHOTOSHARE_FEED_URL", "gateway.feed_url"),
+    ("PHOTOSHARE_FEED_LISTEN", "feed.listen"),
+    ("PHOTOSHARE_FEED_WORKER_LISTEN", "feed.worker_listen"),
+    ("PHOTOSHARE_FEED_FANOUT_THRESHOLD", "feed.fanout_threshold"),
+    ("PHOTOSHARE_FEED_ACTIVE_DAYS", "feed.active_days"),
+    ("PHOTOSHARE_FEED_CACHE_CAP", "feed.cache_cap"),
+    ("PHOTOSHARE_FEED_REDIS_KEY_PREFIX", "feed.redis_key_prefix"),
     (
         "PHOTOSHARE_LOG_FORMAT",
         "telemetry.log_format (json | text)",
@@ -78,6 +104,22 @@ pub(crate) fn apply_overrides(
         &mut backends.scylla_keyspace,
         text("PHOTOSHARE_SCYLLA_KEYSPACE"),
     );
+    override_with(
+        &mut backends.kafka_security_protocol,
+        text("PHOTOSHARE_KAFKA_SECURITY_PROTOCOL"),
+    );
+    override_with(
+        &mut backends.kafka_sasl_mechanism,
+        text("PHOTOSHARE_KAFKA_SASL_MECHANISM"),
+    );
+    override_with(
+        &mut backends.kafka_sasl_username,
+        text("PHOTOSHARE_KAFKA_SASL_USERNAME"),
+    );
+    override_with(
+        &mut backends.kafka_sasl_password,
+        text("PHOTOSHARE_KAFKA_SASL_PASSWORD"),
+    );
     if let Some(path) = get("PHOTOSHARE_JWT_SIGNING_KEY_FILE") {
         config.auth.signing_key_file = Some(PathBuf::from(path));
     }
@@ -105,7 +147,8 @@ pub(crate) fn apply_overrides(
         config.image_worker.listen = addr;
     }
     if let Some(url) = text("PHOTOSHARE_GRAPH_URL") {
-        config.gateway.graph_url = url;
+        config.gateway.graph_url = url.clone();
+        config.feed.graph_url = url;
     }
     if let Some(addr) = parsed_var(env, "PHOTOSHARE_GRAPH_LISTEN")? {
         config.graph.listen = addr;
@@ -115,6 +158,28 @@ pub(crate) fn apply_overrides(
     }
     if let Some(addr) = parsed_var(env, "PHOTOSHARE_ENGAGEMENT_LISTEN")? {
         config.engagement.listen = addr;
+    }
+    if let Some(url) = text("PHOTOSHARE_FEED_URL") {
+        config.gateway.feed_url = url;
+    }
+    let feed = &mut config.feed;
+    if let Some(addr) = parsed_var(env, "PHOTOSHARE_FEED_LISTEN")? {
+        feed.listen = addr;
+    }
+    if let Some(addr) = parsed_var(env, "PHOTOSHARE_FEED_WORKER_LISTEN")? {
+        feed.worker_listen = addr;
+    }
+    if let Some(value) = parsed_var(env, "PHOTOSHARE_FEED_FANOUT_THRESHOLD")? {
+        feed.fanout_threshold = value;
+    }
+    if let Some(value) = parsed_var(env, "PHOTOSHARE_FEED_ACTIVE_DAYS")? {
+        feed.active_days = value;
+    }
+    if let Some(value) = parsed_var(env, "PHOTOSHARE_FEED_CACHE_CAP")? {
+        feed.cache_cap = value;
+    }
+    if let Some(prefix) = text("PHOTOSHARE_FEED_REDIS_KEY_PREFIX") {
+        feed.redis_key_prefix = prefix;
     }
     if let Some(format) = get("PHOTOSHARE_LOG_FORMAT") {
         config.telemetry.log_format = match format {
@@ -239,7 +304,12 @@ mod tests {
                     | "PHOTOSHARE_MEDIA_LISTEN"
                     | "PHOTOSHARE_IMAGE_WORKER_LISTEN"
                     | "PHOTOSHARE_GRAPH_LISTEN"
-                    | "PHOTOSHARE_ENGAGEMENT_LISTEN" => "127.0.0.1:7",
+                    | "PHOTOSHARE_ENGAGEMENT_LISTEN"
+                    | "PHOTOSHARE_FEED_LISTEN"
+                    | "PHOTOSHARE_FEED_WORKER_LISTEN" => "127.0.0.1:7",
+                    "PHOTOSHARE_FEED_FANOUT_THRESHOLD"
+                    | "PHOTOSHARE_FEED_ACTIVE_DAYS"
+                    | "PHOTOSHARE_FEED_CACHE_CAP" => "3",
                     "PHOTOSHARE_LOG_FORMAT" => "text",
                     _ => "x://set",
                 };
@@ -253,8 +323,11 @@ mod tests {
             .iter()
             .filter(|(_, value)| *value == "x://set")
             .count();
-        // The media URL is applied in two places.
-        assert_eq!(debug.matches("x://set").count(), text_vars + 1, "{debug}");
+        // The media and graph URLs are applied in two places each.
+        assert_eq!(debug.matches("x://set").count(), text_vars + 2, "{debug}");
+        assert_eq!(config.feed.fanout_threshold, 3);
+        assert_eq!(config.feed.cache_cap, 3);
+        assert_eq!(config.feed.worker_listen.to_string(), "127.0.0.1:7");
         assert_eq!(config.telemetry.log_format, LogFormat::Text);
         assert_eq!(config.users.listen.to_string(), "127.0.0.1:7");
     }

@@ -46,6 +46,7 @@ pub struct Config {
     pub media: MediaConfig,
     pub graph: ListenConfig,
     pub engagement: ListenConfig,
+    pub feed: FeedConfig,
     pub image_worker: ImageWorkerConfig,
     pub events: EventsConfig,
     pub telemetry: TelemetryConfig,
@@ -63,6 +64,7 @@ impl Default for Config {
             media: MediaConfig::default(),
             graph: ListenConfig::on_port(50053),
             engagement: ListenConfig::on_port(50054),
+            feed: FeedConfig::default(),
             image_worker: ImageWorkerConfig::default(),
             events: EventsConfig::default(),
             telemetry: TelemetryConfig::default(),
@@ -83,8 +85,16 @@ pub struct Backends {
     pub s3_endpoint: Option<String>,
     pub s3_bucket: Option<String>,
     pub s3_region: Option<String>,
+    /// Scylla contact points, `host:port` comma-separated. Unset: the feed's durable store is
+    /// the feed database (PostgreSQL when `postgres_url` is set, else SQLite).
     pub scylla_nodes: Option<String>,
     pub scylla_keyspace: Option<String>,
+    /// Kafka client security: `security.protocol` (e.g. `SASL_SSL` on MSK), the SASL mechanism
+    /// (e.g. `SCRAM-SHA-512`) and credentials. Unset: plaintext, as on a laptop.
+    pub kafka_security_protocol: Option<String>,
+    pub kafka_sasl_mechanism: Option<String>,
+    pub kafka_sasl_username: Option<String>,
+    pub kafka_sasl_password: Option<String>,
 }
 
 impl Default for Backends {
@@ -99,6 +109,10 @@ impl Default for Backends {
             s3_region: None,
             scylla_nodes: None,
             scylla_keyspace: None,
+            kafka_security_protocol: None,
+            kafka_sasl_mechanism: None,
+            kafka_sasl_username: None,
+            kafka_sasl_password: None,
         }
     }
 }
@@ -149,6 +163,8 @@ pub struct GatewayConfig {
     pub graph_url: String,
     /// gRPC address of the engagement service.
     pub engagement_url: String,
+    /// gRPC address of the feed service.
+    pub feed_url: String,
     /// Deadline of every call to an internal service.
     pub request_timeout_ms: u64,
     /// Largest JSON body accepted; larger ones get 413 before they are read whole.
@@ -169,6 +185,7 @@ impl Default for GatewayConfig {
             media_url: "http://127.0.0.1:50052".to_owned(),
             graph_url: "http://127.0.0.1:50053".to_owned(),
             engagement_url: "http://127.0.0.1:50054".to_owned(),
+            feed_url: "http://127.0.0.1:50055".to_owned(),
             request_timeout_ms: 5_000,
             body_limit_bytes: 64 * 1024,
             auth_rate_limit_per_minute: 10,
@@ -234,6 +251,42 @@ impl Default for MediaConfig {
             completion_grace_secs: 3600,
             variant_url_ttl_secs: 3600,
             public_base_url: None,
+        }
+    }
+}
+
+/// The feed service (reads) and its fan-out worker (writes).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeedConfig {
+    /// gRPC (and `/livez`, `/readyz`, `/metrics`) of the feed service.
+    pub listen: SocketAddr,
+    /// `/livez`, `/readyz`, `/metrics` of the fan-out worker when it runs as its own process.
+    pub worker_listen: SocketAddr,
+    /// gRPC address of the graph service.
+    pub graph_url: String,
+    /// Authors with more followers than this are not pushed to followers' caches; readers pull
+    /// their posts from the durable store instead.
+    pub fanout_threshold: u64,
+    /// A reader's cached feed lives this long after their last read; pushes skip readers
+    /// without one.
+    pub active_days: u64,
+    /// Posts kept per cached feed.
+    pub cache_cap: usize,
+    /// Prepended to every Redis key (several deployments sharing one Redis).
+    pub redis_key_prefix: String,
+}
+
+impl Default for FeedConfig {
+    fn default() -> Self {
+        FeedConfig {
+            listen: SocketAddr::from(([0, 0, 0, 0], 50055)),
+            worker_listen: SocketAddr::from(([0, 0, 0, 0], 9091)),
+            graph_url: "http://127.0.0.1:50053".to_owned(),
+            fanout_threshold: 10_000,
+            active_days: 30,
+            cache_cap: 800,
+            redis_key_prefix: String::new(),
         }
     }
 }

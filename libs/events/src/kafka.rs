@@ -32,6 +32,9 @@ pub struct KafkaSettings {
     pub session_timeout: Duration,
     /// How long a publish may wait for the broker before it fails (and the outbox retries).
     pub publish_timeout: Duration,
+    /// librdkafka security properties (`security.protocol`, `sasl.mechanism`, `sasl.username`,
+    /// `sasl.password`) set on every client; empty on a plaintext broker.
+    pub security: Vec<(String, String)>,
 }
 
 impl KafkaSettings {
@@ -42,7 +45,18 @@ impl KafkaSettings {
             replication: 1,
             session_timeout: Duration::from_secs(10),
             publish_timeout: Duration::from_secs(10),
+            security: Vec::new(),
         }
+    }
+
+    /// A client configuration for these brokers, with the security properties applied.
+    fn client_config(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", &self.brokers);
+        for (key, value) in &self.security {
+            config.set(key, value);
+        }
+        config
     }
 }
 
@@ -60,17 +74,15 @@ fn broker_error(error: impl std::fmt::Display) -> EventError {
 impl KafkaBus {
     pub fn new(settings: KafkaSettings) -> Result<KafkaBus, EventError> {
         let timeout_ms = settings.publish_timeout.as_millis().to_string();
-        let producer: FutureProducer = ClientConfig::new()
-            .set("bootstrap.servers", &settings.brokers)
+        let producer: FutureProducer = settings
+            .client_config()
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .set("message.timeout.ms", &timeout_ms)
             .create()
             .map_err(broker_error)?;
-        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-            .set("bootstrap.servers", &settings.brokers)
-            .create()
-            .map_err(broker_error)?;
+        let admin: AdminClient<DefaultClientContext> =
+            settings.client_config().create().map_err(broker_error)?;
         Ok(KafkaBus {
             settings,
             producer,
@@ -160,8 +172,9 @@ impl EventBus for KafkaBus {
         self.ensure_topics(topics).await?;
         let session_ms = self.settings.session_timeout.as_millis().max(1000);
         let heartbeat_ms = (session_ms / 10).max(100);
-        let consumer: StreamConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &self.settings.brokers)
+        let consumer: StreamConsumer = self
+            .settings
+            .client_config()
             .set("group.id", group)
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", "earliest")

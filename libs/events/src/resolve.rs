@@ -15,10 +15,24 @@ pub async fn bus_from_config(config: &Config) -> Result<Arc<dyn EventBus>, Event
                 partitions: config.events.kafka_partitions,
                 replication: config.events.kafka_replication,
                 session_timeout: Duration::from_millis(config.events.kafka_session_timeout_ms),
+                security: kafka_security(&config.backends),
                 ..KafkaSettings::new(brokers.clone())
             };
             Ok(Arc::new(KafkaBus::new(settings)?))
         }
         None => Ok(Arc::new(LocalLog::open(&config.data_dir).await?)),
     }
+}
+
+/// The configured Kafka security settings as librdkafka properties.
+fn kafka_security(backends: &photoshare_config::Backends) -> Vec<(String, String)> {
+    [
+        ("security.protocol", &backends.kafka_security_protocol),
+        ("sasl.mechanism", &backends.kafka_sasl_mechanism),
+        ("sasl.username", &backends.kafka_sasl_username),
+        ("sasl.password", &backends.kafka_sasl_password),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| value.clone().map(|value| (key.to_owned(), value)))
+    .collect()
 }

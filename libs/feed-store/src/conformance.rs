@@ -154,25 +154,41 @@ async fn the_cap_trims_the_oldest_and_sets_the_floor(cache: Box<dyn FeedCache>) 
     let page = cache.read(5, None, 10).await.unwrap().unwrap();
     let expected: Vec<u64> = (3..7).rev().map(|d| post_id(d, 0, 0)).collect();
     assert_eq!(ids(&page.entries), expected, "the newest cap entries stay");
-    assert_eq!(page.window_floor, Some(post_id(3, 0, 0)));
+    let floor = Some(post_id(2, 0, 0) + 1);
+    assert_eq!(
+        page.window_floor, floor,
+        "just above the newest entry trimmed"
+    );
 
-    // A late post older than the window is trimmed away at once.
+    // A late post older than the window is not added.
     cache
         .push(&[5], FeedEntry::new(post_id(0, 5, 0), 3))
         .await
         .unwrap();
     let page = cache.read(5, None, 10).await.unwrap().unwrap();
     assert_eq!(ids(&page.entries), expected);
-    assert_eq!(page.window_floor, Some(post_id(3, 0, 0)));
+    assert_eq!(page.window_floor, floor);
 
-    // Removing entries keeps the cache incomplete: the floor is still its oldest entry.
+    // Removing entries leaves the floor where it is, and a backfill older than the floor stays
+    // out even though there is room: the cache knows nothing of what else lies down there.
     cache
         .remove_post(&[5], FeedEntry::new(post_id(3, 0, 0), 2))
         .await
         .unwrap();
+    let backfill = [
+        FeedEntry::new(post_id(1, 7, 0), 4),
+        FeedEntry::new(post_id(5, 7, 0), 4),
+    ];
+    assert!(cache.insert(5, &backfill).await.unwrap());
     let page = cache.read(5, None, 10).await.unwrap().unwrap();
-    assert_eq!(page.entries.len(), 3);
-    assert_eq!(page.window_floor, Some(post_id(4, 0, 0)));
+    let expected = vec![
+        post_id(6, 0, 0),
+        post_id(5, 7, 0),
+        post_id(5, 0, 0),
+        post_id(4, 0, 0),
+    ];
+    assert_eq!(ids(&page.entries), expected);
+    assert_eq!(page.window_floor, floor);
 }
 
 async fn an_incomplete_rebuild_has_a_floor(cache: Box<dyn FeedCache>) {
@@ -180,10 +196,25 @@ async fn an_incomplete_rebuild_has_a_floor(cache: Box<dyn FeedCache>) {
         .map(|d| FeedEntry::new(post_id(d, 0, 0), 1))
         .collect();
     cache.begin_rebuild(6).await.unwrap();
+    // Pushed while the rebuild read the store: one inside the window, one below it.
+    let inside = FeedEntry::new(post_id(6, 1, 0), 2);
+    let below = FeedEntry::new(post_id(4, 0, 0), 2);
+    assert_eq!(cache.push(&[6], inside).await.unwrap(), 1);
+    assert_eq!(cache.push(&[6], below).await.unwrap(), 1);
     cache.finish_rebuild(6, &entries, false).await.unwrap();
     let page = cache.read(6, None, 10).await.unwrap().unwrap();
     assert_eq!(page.window_floor, Some(post_id(5, 0, 0)));
-    assert_eq!(page.entries.len(), 3);
+    let expected = vec![
+        post_id(7, 0, 0),
+        post_id(6, 1, 0),
+        post_id(6, 0, 0),
+        post_id(5, 0, 0),
+    ];
+    assert_eq!(
+        ids(&page.entries),
+        expected,
+        "the raced push below the floor is gone"
+    );
 }
 
 async fn removals_and_backfill(cache: Box<dyn FeedCache>) {

@@ -45,7 +45,10 @@ pub struct CachedPage {
     pub entries: Vec<FeedEntry>,
     /// `None`: the cache holds the reader's whole feed (all of it fitted under the cap).
     /// `Some(id)`: the cache is complete only for posts with ids `>= id` (older ones were trimmed
-    /// or never loaded); below it the feed continues in the durable store.
+    /// or never loaded); below it the feed continues in the durable store. The floor only ever
+    /// rises: trimming raises it above the highest entry trimmed, removals leave it, and
+    /// entries below it are never added (they would make the window look complete where it is
+    /// not).
     pub window_floor: Option<u64>,
 }
 
@@ -87,7 +90,8 @@ pub trait FeedCache: Send + Sync {
 
     /// Adds `entries` (the newest posts of the reader's whole feed, at most the cap) to what
     /// pushes left since [`FeedCache::begin_rebuild`] and makes the cache readable. `complete`
-    /// says that `entries` is the whole feed; otherwise the window floor is its oldest entry.
+    /// says that `entries` is the whole feed; otherwise the window floor is its oldest entry,
+    /// and anything pushed meanwhile below it is dropped.
     async fn finish_rebuild(
         &self,
         user: u64,
@@ -96,11 +100,12 @@ pub trait FeedCache: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Adds `entry` to the feed of each of `users` that has a cache (readable or being built),
-    /// trimming each to the cap. Returns how many caches received it.
+    /// trimming each to the cap; below a cache's window floor it is not added. Returns how many
+    /// caches exist among `users`.
     async fn push(&self, users: &[u64], entry: FeedEntry) -> Result<usize, StoreError>;
 
     /// Adds `entries` to `user`'s cache if it has one (a follow's backfill), trimming to the
-    /// cap. Returns whether it had one.
+    /// cap and leaving out entries below the window floor. Returns whether it had one.
     async fn insert(&self, user: u64, entries: &[FeedEntry]) -> Result<bool, StoreError>;
 
     /// Removes `entry` from the feeds of `users` (a deleted post).

@@ -24,16 +24,30 @@ struct ReaderFeed {
     entries: BTreeSet<FeedEntry>,
     /// Set by `finish_rebuild`; until then pushes are kept but the cache is not readable.
     readable: bool,
-    /// The cache once lost older entries (trim, or a rebuild that did not fit).
-    truncated: bool,
+    /// Complete only for ids at or above this (see `CachedPage::window_floor`).
+    floor: Option<u64>,
     expires_at: Instant,
 }
 
 impl ReaderFeed {
-    fn trim(&mut self, cap: usize) {
+    fn empty(expires_at: Instant) -> ReaderFeed {
+        ReaderFeed {
+            entries: BTreeSet::new(),
+            readable: false,
+            floor: None,
+            expires_at,
+        }
+    }
+
+    /// Adds what lies at or above the floor, then trims to the cap.
+    fn add(&mut self, entries: impl IntoIterator<Item = FeedEntry>, cap: usize) {
+        let floor = self.floor.unwrap_or(0);
+        self.entries
+            .extend(entries.into_iter().filter(|entry| entry.post_id >= floor));
         while self.entries.len() > cap {
-            self.entries.pop_first();
-            self.truncated = true;
+            if let Some(trimmed) = self.entries.pop_first() {
+                self.floor = Some(self.floor.unwrap_or(0).max(trimmed.post_id + 1));
+            }
         }
     }
 }
@@ -93,14 +107,9 @@ impl FeedCache for MemoryCache {
                 .take(limit)
                 .copied()
                 .collect();
-            let window_floor = if feed.truncated {
-                Some(feed.entries.first().map_or(u64::MAX, |entry| entry.post_id))
-            } else {
-                None
-            };
             Some(CachedPage {
                 entries,
-                window_floor,
+                window_floor: feed.floor,
             })
         });
         Ok(page.flatten())
@@ -113,15 +122,11 @@ impl FeedCache for MemoryCache {
         // Rebuilds are rare next to reads: a good moment to drop the shard's expired readers,
         // who would otherwise stay in memory until they came back.
         shard.retain(|reader, feed| *reader == user || feed.expires_at > now);
-        let feed = shard.entry(user).or_insert_with(|| ReaderFeed {
-            entries: BTreeSet::new(),
-            readable: false,
-            truncated: false,
-            expires_at,
-        });
+        let feed = shard
+            .entry(user)
+            .or_insert_with(|| ReaderFeed::empty(expires_at));
         if feed.expires_at <= now {
-            feed.entries.clear();
-            feed.truncated = false;
+            *feed = ReaderFeed::empty(expires_at);
         }
         feed.readable = false;
         feed.expires_at = expires_at;
@@ -137,15 +142,18 @@ impl FeedCache for MemoryCache {
         let cap = self.cap;
         let expires_at = Instant::now() + self.ttl;
         let mut shard = self.shard(user);
-        let feed = shard.entry(user).or_insert_with(|| ReaderFeed {
-            entries: BTreeSet::new(),
-            readable: false,
-            truncated: false,
-            expires_at,
-        });
-        feed.entries.extend(entries.iter().copied());
-        feed.truncated = !complete;
-        feed.trim(cap);
+        let feed = shard
+            .entry(user)
+            .or_insert_with(|| ReaderFeed::empty(expires_at));
+        if !complete {
+            // Complete from the oldest entry loaded up; pushes that raced in below it go.
+            let floor = entries.iter().map(|entry| entry.post_id).min();
+            feed.floor = feed.floor.max(floor);
+            if let Some(floor) = feed.floor {
+                feed.entries.retain(|entry| entry.post_id >= floor);
+            }
+        }
+        feed.add(entries.iter().copied(), cap);
         feed.readable = true;
         feed.expires_at = expires_at;
         Ok(())
@@ -154,10 +162,7 @@ impl FeedCache for MemoryCache {
     async fn push(&self, users: &[u64], entry: FeedEntry) -> Result<usize, StoreError> {
         let mut pushed = 0;
         for user in users {
-            let landed = self.with_live(*user, |feed| {
-                feed.entries.insert(entry);
-                feed.trim(self.cap);
-            });
+            let landed = self.with_live(*user, |feed| feed.add([entry], self.cap));
             pushed += usize::from(landed.is_some());
         }
         Ok(pushed)
@@ -165,10 +170,7 @@ impl FeedCache for MemoryCache {
 
     async fn insert(&self, user: u64, entries: &[FeedEntry]) -> Result<bool, StoreError> {
         Ok(self
-            .with_live(user, |feed| {
-                feed.entries.extend(entries.iter().copied());
-                feed.trim(self.cap);
-            })
+            .with_live(user, |feed| feed.add(entries.iter().copied(), self.cap))
             .is_some())
     }
 

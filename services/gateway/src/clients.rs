@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use photoshare_proto::engagement::v1::engagement_client::EngagementClient;
+use photoshare_proto::feed::v1::feed_client::FeedClient;
 use photoshare_proto::graph::v1::graph_client::GraphClient;
 use photoshare_proto::media::v1::media_client::MediaClient;
 use photoshare_proto::users::v1::users_client::UsersClient;
@@ -14,6 +15,7 @@ pub type Users = UsersClient<InterceptedService<Channel, ClientInterceptor>>;
 pub type Media = MediaClient<InterceptedService<Channel, ClientInterceptor>>;
 pub type Graph = GraphClient<InterceptedService<Channel, ClientInterceptor>>;
 pub type Engagement = EngagementClient<InterceptedService<Channel, ClientInterceptor>>;
+pub type Feed = FeedClient<InterceptedService<Channel, ClientInterceptor>>;
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid service URL `{url}`: {source}")]
@@ -59,6 +61,13 @@ pub fn graph(url: &str, timeout: Duration) -> Result<Graph, ClientError> {
 
 pub fn engagement(url: &str, timeout: Duration) -> Result<Engagement, ClientError> {
     Ok(EngagementClient::with_interceptor(
+        channel(url, timeout)?,
+        ClientInterceptor,
+    ))
+}
+
+pub fn feed(url: &str, timeout: Duration) -> Result<Feed, ClientError> {
+    Ok(FeedClient::with_interceptor(
         channel(url, timeout)?,
         ClientInterceptor,
     ))

@@ -70,6 +70,7 @@ pub async fn serve(
     let media = clients::media(&gateway.media_url, timeout)?;
     let graph = clients::graph(&gateway.graph_url, timeout)?;
     let engagement = clients::engagement(&gateway.engagement_url, timeout)?;
+    let feed = clients::feed(&gateway.feed_url, timeout)?;
     let keys = Arc::new(KeyCache::new(
         users.clone(),
         config.auth.issuer.clone(),
@@ -84,6 +85,7 @@ pub async fn serve(
         media,
         graph,
         engagement,
+        feed,
         keys,
         rate_limits: AuthRateLimits::new(
             gateway.auth_rate_limit_per_minute,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use photoshare_telemetry::Metrics;
 
 use crate::authn::KeyCache;
-use crate::clients::{Engagement, Graph, Media, Users};
+use crate::clients::{Engagement, Feed, Graph, Media, Users};
 use crate::rate_limit::AuthRateLimits;
 
 pub struct AppState {
@@ -13,6 +13,7 @@ pub struct AppState {
     pub media: Media,
     pub graph: Graph,
     pub engagement: Engagement,
+    pub feed: Feed,
     pub keys: Arc<KeyCache>,
     pub rate_limits: AuthRateLimits,
     pub metrics: Metrics,

@@ -337,6 +337,19 @@ impl pb::graph_server::Graph for GraphService {
             request.into_inner(),
         )?))
     }
+
+    async fn following_ids(
+        &self,
+        request: Request<pb::FollowingIdsRequest>,
+    ) -> Result<Response<pb::FollowingIdsResponse>, Status> {
+        let request = request.into_inner();
+        let user = require_user("user_id", request.user_id).map_err(GraphError::Invalid)?;
+        let user_ids = self
+            .store
+            .following_ids(user, request.more_followers_than)
+            .await?;
+        Ok(Response::new(pb::FollowingIdsResponse { user_ids }))
+    }
 }
 
 #[cfg(test)]

@@ -331,6 +331,29 @@ impl Store {
         Ok(relations)
     }
 
+    /// Everyone `user` follows, or only those with more than `more_followers_than` followers.
+    /// One pass over the `(follower_id, …)` index; the count filter joins the counts by key.
+    pub async fn following_ids(
+        &self,
+        user: u64,
+        more_followers_than: u64,
+    ) -> Result<Vec<u64>, GraphError> {
+        let query = if more_followers_than == 0 {
+            sqlx::query_scalar("SELECT followee_id FROM follows WHERE follower_id = $1")
+                .bind(user as i64)
+        } else {
+            sqlx::query_scalar(
+                "SELECT f.followee_id FROM follows f \
+                 JOIN follow_counts c ON c.user_id = f.followee_id \
+                 WHERE f.follower_id = $1 AND c.followers_count > $2",
+            )
+            .bind(user as i64)
+            .bind(more_followers_than.min(i64::MAX as u64) as i64)
+        };
+        let ids: Vec<i64> = query.fetch_all(self.database.pool()).await?;
+        Ok(ids.into_iter().map(|id| id as u64).collect())
+    }
+
     /// Up to `limit` followers of `user` with ids above `after`, by ascending id: one keyset
     /// step through the `(followee_id, follower_id)` index, as fast at the end as at the start.
     pub async fn followers_after(

@@ -737,3 +737,64 @@ async fn streams_100_000_followers_on_sqlite() {
 async fn streams_100_000_followers_on_postgres() {
     streams_100_000_followers(true).await;
 }
+
+async fn following_ids(client: &mut GraphClient<Channel>, user: u64, above: u64) -> Vec<u64> {
+    let mut ids = client
+        .following_ids(pb::FollowingIdsRequest {
+            user_id: user,
+            more_followers_than: above,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .user_ids;
+    ids.sort_unstable();
+    ids
+}
+
+/// The feed's view of the graph: whom a reader follows, and which of those have more followers
+/// than a threshold. Pending requests are not follows.
+async fn lists_whom_a_user_follows(postgres: bool) {
+    let running = start(postgres).await;
+    let client = &mut running.client.clone();
+    let reader = 10;
+    // 20 has three followers, 30 two, 40 one; 50 is private and only asked.
+    for (follower, followee) in [(10, 20), (11, 20), (12, 20), (10, 30), (11, 30), (10, 40)] {
+        assert_eq!(
+            follow(client, follower, followee, false).await,
+            FollowState::Following
+        );
+    }
+    assert_eq!(
+        follow(client, reader, 50, true).await,
+        FollowState::Requested
+    );
+    assert_eq!(following_ids(client, reader, 0).await, vec![20, 30, 40]);
+    assert_eq!(following_ids(client, reader, 1).await, vec![20, 30]);
+    assert_eq!(following_ids(client, reader, 2).await, vec![20]);
+    assert!(following_ids(client, reader, 3).await.is_empty());
+    assert!(following_ids(client, 99, 0).await.is_empty());
+
+    client.approve_request(decision(50, reader)).await.unwrap();
+    unfollow(client, reader, 20).await;
+    assert_eq!(following_ids(client, reader, 0).await, vec![30, 40, 50]);
+    let invalid = client
+        .following_ids(pb::FollowingIdsRequest {
+            user_id: 0,
+            more_followers_than: 0,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(code(invalid), ErrorCode::ValidationFailed);
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn lists_whom_a_user_follows_on_sqlite() {
+    lists_whom_a_user_follows(false).await;
+}
+
+#[tokio::test]
+async fn lists_whom_a_user_follows_on_postgres() {
+    lists_whom_a_user_follows(true).await;
+}

@@ -7,14 +7,14 @@ use utoipa_scalar::{Scalar, Servable};
 
 use crate::models;
 use crate::problem::Problem;
-use crate::routes::{auth, photos, social, uploads, users};
+use crate::routes::{auth, feed, photos, social, uploads, users};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "photoshare API", version = "1", description = "The REST API of the photoshare mobile app. Errors are application/problem+json with a stable `code`."),
     paths(
         auth::signup, auth::login, auth::refresh, auth::logout, auth::jwks, users::get_me, users::update_me, users::get_profile,
-        uploads::create_upload, photos::create_photo, photos::get_photo, photos::update_photo, photos::delete_photo, photos::list_user_photos,
+        uploads::create_upload, photos::create_photo, photos::get_photo, photos::update_photo, photos::delete_photo, photos::list_user_photos, feed::home_feed,
         social::follow, social::unfollow, social::followers, social::following, social::follow_requests, social::approve, social::deny,
         social::like, social::unlike, social::likes, social::comment, social::comments, social::delete_comment
     ),
@@ -27,7 +27,7 @@ use crate::routes::{auth, photos, social, uploads, users};
     )),
     modifiers(&BearerAuth),
     tags(
-        (name = "auth", description = "Accounts and sessions"), (name = "users", description = "Profiles"),
+        (name = "auth", description = "Accounts and sessions"), (name = "feed", description = "The home feed"), (name = "users", description = "Profiles"),
         (name = "uploads", description = "Presigned uploads of image bytes to object storage"),
         (name = "photos", description = "Photos, their processing and profile grids"),
         (name = "graph", description = "Follows, follow requests, followers and following"),

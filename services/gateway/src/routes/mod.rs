@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod docs;
+pub mod feed;
 pub mod ops;
 pub mod photos;
 pub mod social;
@@ -78,6 +79,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
             "/v1/comments/{id}",
             web::delete().to(social::delete_comment),
         )
+        .route("/v1/feed", web::get().to(feed::home_feed))
         .route("/livez", web::get().to(ops::livez))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics))

@@ -1,0 +1,68 @@
+//! `GET /v1/feed`: the feed service says which posts, in which order; media, users, graph and
+//! engagement fill them in, one batch call each per page (`hydrate`).
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpResponse};
+use photoshare_proto::feed::v1 as feed_pb;
+use photoshare_proto::media::v1 as media_pb;
+
+use crate::authn::Caller;
+use crate::hydrate;
+use crate::models::{ListParams, PhotoPage};
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+
+/// The caller's home feed, newest first: the ready photos of everyone they follow and their
+/// own. Following someone shows their recent photos on the next read; unfollowing removes them.
+#[utoipa::path(get, path = "/v1/feed", tag = "feed", security(("bearer" = [])),
+    params(ListParams),
+    responses(
+        (status = 200, body = PhotoPage),
+        (status = 400, description = "`validation_failed`: bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn home_feed(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let page = params.into_inner().page()?;
+    let feed = state
+        .feed
+        .clone()
+        .get_feed(feed_pb::GetFeedRequest {
+            reader_id: caller.user_id,
+            page: Some(page),
+        })
+        .await?
+        .into_inner();
+    let next_cursor = feed
+        .page
+        .map(|page| page.next_cursor)
+        .filter(|cursor| !cursor.is_empty());
+    let order: Vec<u64> = feed.items.iter().map(|item| item.post_id).collect();
+    if order.is_empty() {
+        return Ok(HttpResponse::Ok().json(PhotoPage {
+            items: Vec::new(),
+            next_cursor,
+        }));
+    }
+    let mut found: HashMap<u64, media_pb::Photo> = state
+        .media
+        .clone()
+        .batch_get_photos(media_pb::BatchGetPhotosRequest {
+            viewer_id: caller.user_id,
+            photo_ids: order.clone(),
+        })
+        .await?
+        .into_inner()
+        .photos
+        .into_iter()
+        .map(|photo| (photo.id, photo))
+        .collect();
+    // Media answers in its own order and leaves out what is gone; the feed's order stands.
+    let photos = order.iter().filter_map(|id| found.remove(id)).collect();
+    let items = hydrate::photos(&state, caller.user_id, photos).await?;
+    Ok(HttpResponse::Ok().json(PhotoPage { items, next_cursor }))
+}
