@@ -78,7 +78,7 @@ checkov() {
 }
 
 # ---------------------------------------------------------------- container image
-check "hadolint infra/docker/Dockerfile" "$tools/bin/hadolint" infra/docker/Dockerfile
+check "hadolint infra/docker/Dockerfile" "$tools/bin/hadolint" --no-color infra/docker/Dockerfile
 check "checkov dockerfile" checkov --framework dockerfile -f infra/docker/Dockerfile
 
 # ---------------------------------------------------------------- Kubernetes
@@ -89,7 +89,7 @@ check "checkov kubernetes (rendered prod overlay)" checkov --framework kubernete
 
 # ---------------------------------------------------------------- Terraform
 check "checkov terraform" checkov --framework terraform -d terraform
-check "python-hcl2 parses every .tf, variables typed and described, outputs described" \
+check "python-hcl2 parses every .tf; variables typed and described, outputs described, both in terraform/README.md" \
     "$tools/bin/python" - <<'PY'
 import pathlib
 import sys
@@ -125,6 +125,24 @@ for path in files:
         for name, body in block.items():
             if not text(body.get("description")):
                 problems.append(f"{path}: output {text(name)} has no description")
+
+# terraform/README.md documents every input and output of every module and environment.
+readme = (root / "README.md").read_text()
+for path in files:
+    if path.name not in ("variables.tf", "outputs.tf"):
+        continue
+    section = f"### {path.parent.relative_to(root)}"
+    if section not in readme:
+        problems.append(f"terraform/README.md has no section {section!r}")
+        continue
+    body = readme.split(section, 1)[1].split("\n### ", 1)[0]
+    with path.open() as f:
+        doc = hcl2.load(f)
+    for kind in ("variable", "output"):
+        for block in doc.get(kind, []):
+            for name in block:
+                if f"| `{text(name)}` |" not in body:
+                    problems.append(f"terraform/README.md, {section}: {kind} {text(name)} is not documented")
 
 for module in sorted(p for p in (root / "modules").iterdir() if p.is_dir()):
     if not (module / "versions.tf").is_file():

@@ -34,6 +34,7 @@ module "eks" {
   public_access_cidrs  = var.eks_public_access_cidrs
   admin_principal_arns = var.eks_admin_principal_arns
   node_instance_types  = var.eks_node_instance_types
+  node_ami_type        = var.eks_node_ami_type
   node_min_size        = var.eks_node_min_size
   node_desired_size    = var.eks_node_min_size
   node_max_size        = var.eks_node_max_size

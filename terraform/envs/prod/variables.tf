@@ -55,6 +55,12 @@ variable "eks_node_instance_types" {
   default     = ["m7i.xlarge"]
 }
 
+variable "eks_node_ami_type" {
+  type        = string
+  description = "AMI type of the EKS nodes: AL2023_x86_64_STANDARD for amd64 types, AL2023_ARM_64_STANDARD for Graviton (then build the image for linux/arm64)."
+  default     = "AL2023_x86_64_STANDARD"
+}
+
 variable "eks_node_min_size" {
   type        = number
   description = "Fewest EKS nodes."
