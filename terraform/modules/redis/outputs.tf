@@ -1,5 +1,5 @@
 output "configuration_endpoint" {
-  description = "Cluster configuration endpoint (the host of PHOTOSHARE_REDIS_URL: rediss://:<token>@<this>:6379)."
+  description = "Cluster configuration endpoint (PHOTOSHARE_REDIS_URL is rediss+cluster://:<token>@<this>:6379)."
   value       = aws_elasticache_replication_group.this.configuration_endpoint_address
 }
 
