@@ -109,6 +109,15 @@ resource "aws_vpc_security_group_egress_rule" "https" {
   to_port           = 443
 }
 
+resource "aws_vpc_security_group_egress_rule" "http" {
+  security_group_id = aws_security_group.this.id
+  description       = "HTTP out (the distribution's package mirrors)"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
+}
+
 resource "aws_vpc_security_group_egress_rule" "peers" {
   security_group_id            = aws_security_group.this.id
   description                  = "Scylla nodes to each other"
