@@ -76,6 +76,9 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
         // tansu makes a consumer wait about half the session timeout to join a group.
         config.events.kafka_session_timeout_ms = 1000;
         kafka = Some(std::sync::Arc::new(broker));
+        // The production-like run keeps feeds in Redis, under keys of its own.
+        config.backends.redis_url = Some(photoshare_test_support::require_redis().await);
+        config.feed.redis_key_prefix = format!("{}:", photoshare_test_support::unique_name("api"));
     }
     adjust(&mut config);
     start(config, data_dir, kafka).await

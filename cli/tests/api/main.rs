@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod errors;
+mod feed;
 mod ops;
 mod photos;
 mod social;

@@ -419,7 +419,7 @@ async fn many_authors_merge(store: Box<dyn PostStore>) {
         .copied()
         .filter(|entry| followed.contains(&entry.author_id))
         .collect();
-    expected.sort_by(|a, b| b.post_id.cmp(&a.post_id));
+    expected.sort_by_key(|entry| std::cmp::Reverse(entry.post_id));
 
     let first = store.posts_by_authors(&followed, None, 10).await.unwrap();
     assert_eq!(first, expected[..10].to_vec());

@@ -161,7 +161,7 @@ pub trait PostStore: Send + Sync {
 /// at most `limit` long. For stores that read authors one by one.
 pub fn merge_newest_first(lists: Vec<Vec<FeedEntry>>, limit: usize) -> Vec<FeedEntry> {
     let mut all: Vec<FeedEntry> = lists.into_iter().flatten().collect();
-    all.sort_unstable_by(|a, b| b.post_id.cmp(&a.post_id));
+    all.sort_unstable_by_key(|entry| std::cmp::Reverse(entry.post_id));
     all.dedup_by_key(|entry| entry.post_id);
     all.truncate(limit);
     all

@@ -43,7 +43,7 @@ pub fn combine(reads: Vec<SourceRead>) -> Stretch {
         .flat_map(|read| read.entries)
         .filter(|entry| horizon.is_none_or(|h| entry.post_id >= h))
         .collect();
-    entries.sort_unstable_by(|a, b| b.post_id.cmp(&a.post_id));
+    entries.sort_unstable_by_key(|entry| std::cmp::Reverse(entry.post_id));
     entries.dedup_by_key(|entry| entry.post_id);
     Stretch {
         entries,

@@ -8,6 +8,8 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use photoshare_config::Config;
 use photoshare_db::{Database, DbError};
+use photoshare_feed_redis::{RedisCache, RedisCacheOptions};
+use photoshare_feed_scylla::ScyllaPostStore;
 use photoshare_feed_store::{FeedCache, MemoryCache, PostStore, SqlPostStore, StoreError};
 use photoshare_telemetry::Readiness;
 
@@ -37,18 +39,59 @@ impl Stores {
         let feed = &config.feed;
         let ttl = Duration::from_secs(feed.active_days.max(1) * 24 * 3600);
         let mut checks: Vec<Arc<dyn Readiness>> = Vec::new();
-        let (cache, cache_in_process): (Arc<dyn FeedCache>, bool) =
-            (Arc::new(MemoryCache::new(feed.cache_cap, ttl)), true);
-        let database =
-            Database::open_for_service(SERVICE, config, photoshare_feed_store::MIGRATIONS).await?;
-        checks.push(Arc::new(database.clone()));
-        let posts: Arc<dyn PostStore> = Arc::new(SqlPostStore::new(database.clone()));
+
+        let (cache, cache_in_process): (Arc<dyn FeedCache>, bool) = match &config.backends.redis_url
+        {
+            Some(url) => {
+                let options = RedisCacheOptions {
+                    cap: feed.cache_cap,
+                    ttl,
+                    key_prefix: feed.redis_key_prefix.clone(),
+                };
+                let redis = RedisCache::connect(url, options).await?;
+                checks.push(Arc::new(Check(Backend::Redis(redis.clone()))));
+                (Arc::new(redis), false)
+            }
+            None => (Arc::new(MemoryCache::new(feed.cache_cap, ttl)), true),
+        };
+
+        let (posts, database): (Arc<dyn PostStore>, Option<Database>) = match &config
+            .backends
+            .scylla_nodes
+        {
+            Some(nodes) => {
+                let nodes: Vec<String> = nodes
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|node| !node.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                let keyspace = config
+                    .backends
+                    .scylla_keyspace
+                    .clone()
+                    .unwrap_or_else(|| "photoshare".to_owned());
+                let scylla = ScyllaPostStore::connect(&nodes, &keyspace).await?;
+                checks.push(Arc::new(Check(Backend::Scylla(scylla.clone()))));
+                (Arc::new(scylla), None)
+            }
+            None => {
+                let database =
+                    Database::open_for_service(SERVICE, config, photoshare_feed_store::MIGRATIONS)
+                        .await?;
+                checks.push(Arc::new(database.clone()));
+                (
+                    Arc::new(SqlPostStore::new(database.clone())),
+                    Some(database),
+                )
+            }
+        };
         Ok(Stores {
             cache,
             posts,
             cache_in_process,
             checks,
-            database: Some(database),
+            database,
         })
     }
 
@@ -85,6 +128,26 @@ impl Readiness for AllReady {
                 check.check().await?;
             }
             Ok(())
+        })
+    }
+}
+
+enum Backend {
+    Redis(RedisCache),
+    Scylla(ScyllaPostStore),
+}
+
+/// Readiness of a networked store: it answers a trivial request.
+struct Check(Backend);
+
+impl Readiness for Check {
+    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            match &self.0 {
+                Backend::Redis(redis) => redis.ping().await,
+                Backend::Scylla(scylla) => scylla.ping().await,
+            }
+            .map_err(|error| error.to_string())
         })
     }
 }
