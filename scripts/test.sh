@@ -63,8 +63,11 @@ ensure_redis() {
         return
     fi
     step "starting Redis"
-    command -v redis-server >/dev/null 2>&1 ||
-        fail "Redis is needed and redis-server is not installed: apt-get install -y redis-server"
+    if ! command -v redis-server >/dev/null 2>&1; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq redis-server >/dev/null ||
+            fail "Redis is needed and redis-server could not be installed: apt-get install -y redis-server"
+    fi
     redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null ||
         fail "could not start Redis: redis-server --daemonize yes --bind 127.0.0.1 --port 6379"
     for _ in $(seq 1 50); do
