@@ -73,13 +73,20 @@ async fn the_home_feed(backend: Backend) {
         "a new feed is empty"
     );
 
-    // Following bob: his photo reaches ann's feed, hydrated.
+    // Bob's photo is in his own feed once it is published.
+    let bob_photo = ready_photo(&app, bob, "bob at sea").await;
+    feed_until(&app, bob, |ids| ids.contains(&bob_photo)).await;
+    // Following bob shows it on ann's very next read, hydrated.
     let response = app
         .post_authed("/v1/users/bob/follow", ann, &serde_json::json!({}))
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let bob_photo = ready_photo(&app, bob, "bob at sea").await;
-    let page = feed_until(&app, ann, |ids| ids.contains(&bob_photo)).await;
+    let page = feed(&app, ann, "").await;
+    assert_eq!(
+        ids(&page),
+        vec![bob_photo.clone()],
+        "the next read shows it"
+    );
     let photo = &page["items"][0];
     assert_eq!(photo["author"]["username"], "bob");
     assert_eq!(photo["status"], "ready");
@@ -96,6 +103,16 @@ async fn the_home_feed(backend: Backend) {
     assert_eq!(page["items"][0]["liked_by_me"], true);
     assert_eq!(page["items"][0]["like_count"], 1);
 
+    // A new photo of someone ann follows reaches her feed (fan-out behind the event bus).
+    let later = ready_photo(&app, bob, "bob again").await;
+    feed_until(&app, ann, |ids| ids.first() == Some(&later)).await;
+    assert_eq!(
+        app.delete(&format!("/v1/photos/{later}"), bob)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+
     // Ann's own photo is in her feed, newest first.
     let own = ready_photo(&app, ann, "mine").await;
     let page = feed_until(&app, ann, |ids| ids.first() == Some(&own)).await;
@@ -107,6 +124,7 @@ async fn the_home_feed(backend: Backend) {
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let cat_photo = ready_photo(&app, cat, "private").await;
+    feed_until(&app, cat, |ids| ids.contains(&cat_photo)).await;
     let response = app
         .post_authed("/v1/users/cat/follow", ann, &serde_json::json!({}))
         .await;
@@ -122,7 +140,11 @@ async fn the_home_feed(backend: Backend) {
         )
         .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    feed_until(&app, ann, |ids| ids.contains(&cat_photo)).await;
+    assert_eq!(
+        ids(&feed(&app, ann, "").await)[0],
+        cat_photo,
+        "approval shows it on the next read"
+    );
 
     // Pages of one walk the whole feed, each photo once, then stop.
     let mut walked = Vec::new();

@@ -97,14 +97,7 @@ impl FanOut {
         match event {
             Event::Published(post) => self.published(post).await,
             Event::Deleted(post) => self.deleted(post).await,
-            Event::Followed { follower, followee } => {
-                let recent = self
-                    .posts
-                    .posts_by_author(followee, None, self.settings.backfill)
-                    .await?;
-                self.cache.insert(follower, &recent).await?;
-                Ok(())
-            }
+            Event::Followed { follower, followee } => self.backfill(follower, followee).await,
             Event::Unfollowed { follower, followee } => {
                 self.cache.remove_author(follower, followee).await?;
                 // Losing a follower may bring a celebrity back under the threshold.
@@ -112,6 +105,17 @@ impl FanOut {
                 Ok(())
             }
         }
+    }
+
+    /// A new follow: the followee's recent posts go into the follower's cache, if it has one
+    /// (without one, the next read rebuilds from everyone followed anyway).
+    pub async fn backfill(&self, follower: u64, followee: u64) -> Result<(), FeedError> {
+        let recent = self
+            .posts
+            .posts_by_author(followee, None, self.settings.backfill)
+            .await?;
+        self.cache.insert(follower, &recent).await?;
+        Ok(())
     }
 
     async fn published(&self, post: FeedEntry) -> Result<(), FeedError> {

@@ -126,7 +126,7 @@ pub async fn serve(
     fan_out_bus: Option<Arc<dyn EventBus>>,
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
-    let service = service::FeedService::new(reader(&config, &stores)?);
+    let service = service::FeedService::new(reader(&config, &stores)?, fan_out(&config, &stores)?);
     let worker = match fan_out_bus {
         Some(bus) => Some(tokio::spawn(consume(
             bus,

@@ -6,15 +6,17 @@ use photoshare_proto::page::{cursor_after, Page};
 use tonic::{Request, Response, Status};
 
 use crate::error::FeedError;
+use crate::fanout::FanOut;
 use crate::reader::FeedReader;
 
 pub struct FeedService {
     reader: FeedReader,
+    fan_out: FanOut,
 }
 
 impl FeedService {
-    pub fn new(reader: FeedReader) -> FeedService {
-        FeedService { reader }
+    pub fn new(reader: FeedReader, fan_out: FanOut) -> FeedService {
+        FeedService { reader, fan_out }
     }
 }
 
@@ -46,5 +48,21 @@ impl pb::feed_server::Feed for FeedService {
                 next_cursor: read.next_below.map(cursor_after).unwrap_or_default(),
             }),
         }))
+    }
+
+    async fn backfill(
+        &self,
+        request: Request<pb::BackfillRequest>,
+    ) -> Result<Response<pb::BackfillResponse>, Status> {
+        let request = request.into_inner();
+        if request.follower_id == 0 || request.followee_id == 0 {
+            return Err(
+                FeedError::Invalid("follower_id and followee_id are required".to_owned()).into(),
+            );
+        }
+        self.fan_out
+            .backfill(request.follower_id, request.followee_id)
+            .await?;
+        Ok(Response::new(pb::BackfillResponse {}))
     }
 }

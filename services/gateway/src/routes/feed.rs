@@ -66,3 +66,21 @@ pub async fn home_feed(
     let items = hydrate::photos(&state, caller.user_id, photos).await?;
     Ok(HttpResponse::Ok().json(PhotoPage { items, next_cursor }))
 }
+
+/// Puts a newly followed account's recent photos into the follower's feed before the follow is
+/// answered, so the next read shows them (API.md). Best effort: the `graph.followed` event does
+/// the same a moment later, so a failure here only delays them.
+pub async fn backfill(state: &AppState, follower: u64, followee: u64) {
+    let request = feed_pb::BackfillRequest {
+        follower_id: follower,
+        followee_id: followee,
+    };
+    if let Err(status) = state.feed.clone().backfill(request).await {
+        tracing::warn!(
+            follower,
+            followee,
+            message = status.message(),
+            "feed backfill failed; the event will do it"
+        );
+    }
+}

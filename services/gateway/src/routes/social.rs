@@ -95,7 +95,10 @@ pub async fn follow(
         .into_inner();
     let word = match graph::FollowState::try_from(answer.state) {
         Ok(graph::FollowState::Requested) => "requested",
-        _ => "following",
+        _ => {
+            crate::routes::feed::backfill(&state, caller.user_id, target.id).await;
+            "following"
+        }
     };
     Ok(HttpResponse::Ok().json(FollowAnswer {
         state: word.to_owned(),
@@ -227,6 +230,7 @@ async fn decide(
     };
     if approve {
         state.graph.clone().approve_request(decision).await?;
+        crate::routes::feed::backfill(&state, requester.id, caller.user_id).await;
     } else {
         state.graph.clone().deny_request(decision).await?;
     }
