@@ -135,7 +135,7 @@ async fn run_redis(redis: &RedisCache, posts: usize) -> anyhow::Result<(Vec<Dura
     Ok((times, landed))
 }
 
-async fn activate(cache: &(impl FeedCache + Sync), followers: &[u64]) -> anyhow::Result<()> {
+async fn activate(cache: &impl FeedCache, followers: &[u64]) -> anyhow::Result<()> {
     let mut setups = futures::stream::iter(followers.iter().copied().map(|user| async move {
         cache.begin_rebuild(user).await?;
         cache.finish_rebuild(user, &[], true).await
@@ -149,7 +149,7 @@ async fn activate(cache: &(impl FeedCache + Sync), followers: &[u64]) -> anyhow:
 
 /// One post to every follower, batch by batch, as the worker does it.
 async fn fan_out(
-    cache: &(impl FeedCache + Sync),
+    cache: &impl FeedCache,
     followers: &[u64],
     entry: FeedEntry,
 ) -> anyhow::Result<usize> {
@@ -161,7 +161,7 @@ async fn fan_out(
 }
 
 async fn fan_out_posts(
-    cache: &(impl FeedCache + Sync),
+    cache: &impl FeedCache,
     followers: &[u64],
     posts: usize,
     first_post_id: u64,
@@ -216,8 +216,7 @@ fn redis_benchmark(host: &str, port: &str, key: &str, clients: usize) -> Option<
     // carriage-return progress lines.
     let line = text
         .split(['\r', '\n'])
-        .filter(|line| line.contains("requests per second"))
-        .last()?;
+        .rfind(|line| line.contains("requests per second"))?;
     println!("raw: {}", line.trim());
     let before = line.split(" requests per second").next()?;
     before.rsplit([' ', ':']).next()?.trim().parse().ok()
