@@ -17,7 +17,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use location::{redact, DatabaseLocation};
-pub use migrations::MigrationFile;
+pub use migrations::{unembedded_migrations, MigrationFile};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

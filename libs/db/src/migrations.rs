@@ -50,3 +50,49 @@ impl MigrationSource<'static> for Embedded {
         })
     }
 }
+
+/// The `.sql` files in `dir` that `embedded` does not list: a migration written but forgotten in
+/// `embed_migrations!` would never run. Each service's tests assert this is empty.
+pub fn unembedded_migrations(
+    dir: &std::path::Path,
+    embedded: &[MigrationFile],
+) -> std::io::Result<Vec<String>> {
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_none_or(|extension| extension != "sql") {
+            continue;
+        }
+        let stem = path
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !embedded.iter().any(|file| file.description == stem) {
+            missing.push(stem);
+        }
+    }
+    missing.sort();
+    Ok(missing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_on_disk_that_are_not_embedded_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["0001_init.sql", "0002_more.sql", "README.md"] {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        let embedded = [MigrationFile {
+            version: 1,
+            description: "0001_init",
+            sql: "",
+        }];
+        assert_eq!(
+            unembedded_migrations(dir.path(), &embedded).unwrap(),
+            vec!["0002_more".to_owned()]
+        );
+    }
+}

@@ -100,21 +100,7 @@ mod tests {
     #[test]
     fn every_migration_file_is_embedded() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/users");
-        let on_disk = std::fs::read_dir(dir)
-            .unwrap()
-            .filter(|entry| {
-                entry
-                    .as_ref()
-                    .unwrap()
-                    .path()
-                    .extension()
-                    .is_some_and(|e| e == "sql")
-            })
-            .count();
-        assert_eq!(
-            on_disk,
-            super::MIGRATIONS.len(),
-            "a migration file is not listed in MIGRATIONS"
-        );
+        let missing = photoshare_db::unembedded_migrations(&dir, super::MIGRATIONS).unwrap();
+        assert!(missing.is_empty(), "not listed in MIGRATIONS: {missing:?}");
     }
 }
