@@ -230,9 +230,9 @@ fn cleanup(url: &str, prefix: &str) -> usize {
             url,
             "--scan",
             "--pattern",
+            // No `--count`: redis-cli 7.0 rejects it (7.2 added it), and an empty scan
+            // would leave the keys behind.
             &format!("{prefix}*"),
-            "--count",
-            "1000",
         ])
         .output();
     let keys: Vec<String> = match scan {
