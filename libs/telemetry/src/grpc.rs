@@ -17,6 +17,20 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use crate::request_id::{self, REQUEST_ID_HEADER};
 use crate::Metrics;
 
+/// A channel to the service at `url` that connects on first use, so a service starts even when
+/// the one it calls is not up yet (its `/readyz` says so until it is); every call gets
+/// `timeout` as its deadline. Add [`ClientInterceptor`] to the client built on it.
+pub fn lazy_channel(
+    url: &str,
+    timeout: std::time::Duration,
+) -> Result<tonic::transport::Channel, tonic::transport::Error> {
+    Ok(tonic::transport::Endpoint::from_shared(url.to_owned())?
+        .timeout(timeout)
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .tcp_nodelay(true)
+        .connect_lazy())
+}
+
 /// Serves gRPC services on `listener` until `shutdown`, with what every photoshare service has:
 /// `/livez`, `/readyz` and `/metrics` on the same port (HTTP/1.1 accepted for probes), a span per
 /// call continuing the caller's trace, and the latency histogram. `add` adds the services.

@@ -8,7 +8,7 @@ use photoshare_proto::graph::v1 as pb;
 use photoshare_proto::graph::v1::graph_client::GraphClient;
 use photoshare_telemetry::grpc::ClientInterceptor;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 use crate::error::FeedError;
 
@@ -25,11 +25,7 @@ pub struct Graph {
 impl Graph {
     /// A lazily connecting client: the feed starts before the graph service answers.
     pub fn connect_lazy(url: &str, timeout: Duration) -> Result<Graph, tonic::transport::Error> {
-        let channel = Endpoint::from_shared(url.to_owned())?
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(2))
-            .tcp_nodelay(true)
-            .connect_lazy();
+        let channel = photoshare_telemetry::grpc::lazy_channel(url, timeout)?;
         Ok(Graph {
             client: GraphClient::with_interceptor(channel, ClientInterceptor),
         })

@@ -9,7 +9,7 @@ use photoshare_proto::media::v1::media_client::MediaClient;
 use photoshare_proto::users::v1::users_client::UsersClient;
 use photoshare_telemetry::grpc::ClientInterceptor;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 pub type Users = UsersClient<InterceptedService<Channel, ClientInterceptor>>;
 pub type Media = MediaClient<InterceptedService<Channel, ClientInterceptor>>;
@@ -24,18 +24,11 @@ pub struct ClientError {
     source: tonic::transport::Error,
 }
 
-/// A lazily connecting channel: the gateway starts even if a service is not up yet, and
-/// `/readyz` says so until it is.
 fn channel(url: &str, timeout: Duration) -> Result<Channel, ClientError> {
-    let endpoint = Endpoint::from_shared(url.to_owned()).map_err(|source| ClientError {
+    photoshare_telemetry::grpc::lazy_channel(url, timeout).map_err(|source| ClientError {
         url: url.to_owned(),
         source,
-    })?;
-    Ok(endpoint
-        .timeout(timeout)
-        .connect_timeout(Duration::from_secs(2))
-        .tcp_nodelay(true)
-        .connect_lazy())
+    })
 }
 
 pub fn users(url: &str, timeout: Duration) -> Result<Users, ClientError> {

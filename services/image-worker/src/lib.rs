@@ -20,7 +20,7 @@ use photoshare_telemetry::grpc::ClientInterceptor;
 use photoshare_telemetry::{ops_router, Metrics, Readiness};
 use tokio_util::sync::CancellationToken;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 pub use handler::ProcessUploads;
 
@@ -69,10 +69,10 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
     let objects = ObjectStore::connect(&storage).await?;
-    let channel = Endpoint::from_shared(config.image_worker.media_url.clone())?
-        .timeout(Duration::from_secs(10))
-        .connect_timeout(Duration::from_secs(2))
-        .connect_lazy();
+    let channel = photoshare_telemetry::grpc::lazy_channel(
+        &config.image_worker.media_url,
+        Duration::from_secs(10),
+    )?;
     let handler = Arc::new(ProcessUploads {
         objects: objects.clone(),
         media: MediaClient::with_interceptor(channel, ClientInterceptor),
