@@ -43,8 +43,8 @@ enum Command {
 
 fn env_help() -> String {
     let mut help = String::from("Environment variables:\n");
-    for (var, setting) in photoshare_config::ENV_VARS {
-        help.push_str(&format!("  {var:<38} {setting}\n"));
+    for var in photoshare_config::ENV_VARS {
+        help.push_str(&format!("  {:<38} {}\n", var.name, var.setting));
     }
     help
 }

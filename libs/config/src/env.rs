@@ -1,231 +1,240 @@
 //! Environment overrides. The variable names are part of the operator contract: every
 //! deployment manifest and every later service uses them, so they never change meaning.
 //! An empty value counts as unset, as Kubernetes and compose files often leave them.
+//!
+//! [`ENV_VARS`] is the one table: `photoshare --help` prints it and [`apply_overrides`] applies
+//! it, so a variable cannot be documented without being read, or read without being documented.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::fmt::Display;
 use std::str::FromStr;
 
 use crate::{Config, ConfigError, LogFormat};
 
+/// One environment variable: its name, the setting it overrides (as `--help` shows it) and how.
+pub struct EnvVar {
+    pub name: &'static str,
+    pub setting: &'static str,
+    /// Sets the value; `Err` says why the text is not a valid value.
+    apply: fn(&mut Config, &str) -> Result<(), String>,
+}
+
+impl EnvVar {
+    const fn new(
+        name: &'static str,
+        setting: &'static str,
+        apply: fn(&mut Config, &str) -> Result<(), String>,
+    ) -> EnvVar {
+        EnvVar {
+            name,
+            setting,
+            apply,
+        }
+    }
+}
+
 /// Every variable read, with what it sets (printed by `photoshare --help` and the README).
-pub const ENV_VARS: &[(&str, &str)] = &[
-    ("PHOTOSHARE_DATA_DIR", "data_dir"),
-    ("PHOTOSHARE_NODE_ID", "node_id"),
-    ("PHOTOSHARE_POSTGRES_URL", "backends.postgres_url"),
-    (
+pub const ENV_VARS: &[EnvVar] = &[
+    EnvVar::new("PHOTOSHARE_DATA_DIR", "data_dir", |c, v| {
+        set(&mut c.data_dir, v.into())
+    }),
+    EnvVar::new("PHOTOSHARE_NODE_ID", "node_id", |c, v| {
+        set(&mut c.node_id, Some(parse(v)?))
+    }),
+    EnvVar::new(
+        "PHOTOSHARE_POSTGRES_URL",
+        "backends.postgres_url",
+        |c, v| set(&mut c.backends.postgres_url, Some(v.into())),
+    ),
+    EnvVar::new(
         "PHOTOSHARE_POSTGRES_DATABASE_PREFIX",
         "backends.postgres_database_prefix",
+        |c, v| set(&mut c.backends.postgres_database_prefix, v.into()),
     ),
-    ("PHOTOSHARE_REDIS_URL", "backends.redis_url"),
-    ("PHOTOSHARE_KAFKA_BROKERS", "backends.kafka_brokers"),
-    ("PHOTOSHARE_S3_ENDPOINT", "backends.s3_endpoint"),
-    ("PHOTOSHARE_S3_BUCKET", "backends.s3_bucket"),
-    ("PHOTOSHARE_S3_REGION", "backends.s3_region"),
-    ("PHOTOSHARE_SCYLLA_NODES", "backends.scylla_nodes"),
-    ("PHOTOSHARE_SCYLLA_KEYSPACE", "backends.scylla_keyspace"),
-    (
+    EnvVar::new("PHOTOSHARE_REDIS_URL", "backends.redis_url", |c, v| {
+        set(&mut c.backends.redis_url, Some(v.into()))
+    }),
+    EnvVar::new(
+        "PHOTOSHARE_KAFKA_BROKERS",
+        "backends.kafka_brokers",
+        |c, v| set(&mut c.backends.kafka_brokers, Some(v.into())),
+    ),
+    EnvVar::new("PHOTOSHARE_S3_ENDPOINT", "backends.s3_endpoint", |c, v| {
+        set(&mut c.backends.s3_endpoint, Some(v.into()))
+    }),
+    EnvVar::new("PHOTOSHARE_S3_BUCKET", "backends.s3_bucket", |c, v| {
+        set(&mut c.backends.s3_bucket, Some(v.into()))
+    }),
+    EnvVar::new("PHOTOSHARE_S3_REGION", "backends.s3_region", |c, v| {
+        set(&mut c.backends.s3_region, Some(v.into()))
+    }),
+    EnvVar::new(
+        "PHOTOSHARE_SCYLLA_NODES",
+        "backends.scylla_nodes",
+        |c, v| set(&mut c.backends.scylla_nodes, Some(v.into())),
+    ),
+    EnvVar::new(
+        "PHOTOSHARE_SCYLLA_KEYSPACE",
+        "backends.scylla_keyspace",
+        |c, v| set(&mut c.backends.scylla_keyspace, Some(v.into())),
+    ),
+    EnvVar::new(
         "PHOTOSHARE_KAFKA_SECURITY_PROTOCOL",
         "backends.kafka_security_protocol",
+        |c, v| set(&mut c.backends.kafka_security_protocol, Some(v.into())),
     ),
-    (
+    EnvVar::new(
         "PHOTOSHARE_KAFKA_SASL_MECHANISM",
         "backends.kafka_sasl_mechanism",
+        |c, v| set(&mut c.backends.kafka_sasl_mechanism, Some(v.into())),
     ),
-    (
+    EnvVar::new(
         "PHOTOSHARE_KAFKA_SASL_USERNAME",
         "backends.kafka_sasl_username",
+        |c, v| set(&mut c.backends.kafka_sasl_username, Some(v.into())),
     ),
-    (
+    EnvVar::new(
         "PHOTOSHARE_KAFKA_SASL_PASSWORD",
         "backends.kafka_sasl_password",
+        |c, v| {
+            set(
+                &mut c.backends.kafka_sasl_password,
+                Some(v.to_owned().into()),
+            )
+        },
     ),
-    ("PHOTOSHARE_JWT_SIGNING_KEY_FILE", "auth.signing_key_file"),
-    ("PHOTOSHARE_GATEWAY_LISTEN", "gateway.listen"),
-    ("PHOTOSHARE_USERS_URL", "gateway.users_url"),
-    ("PHOTOSHARE_USERS_LISTEN", "users.listen"),
-    (
+    EnvVar::new(
+        "PHOTOSHARE_JWT_SIGNING_KEY_FILE",
+        "auth.signing_key_file",
+        |c, v| set(&mut c.auth.signing_key_file, Some(v.into())),
+    ),
+    EnvVar::new("PHOTOSHARE_GATEWAY_LISTEN", "gateway.listen", |c, v| {
+        set(&mut c.gateway.listen, parse(v)?)
+    }),
+    EnvVar::new("PHOTOSHARE_USERS_URL", "gateway.users_url", |c, v| {
+        set(&mut c.gateway.users_url, v.into())
+    }),
+    EnvVar::new("PHOTOSHARE_USERS_LISTEN", "users.listen", |c, v| {
+        set(&mut c.users.listen, parse(v)?)
+    }),
+    EnvVar::new(
         "PHOTOSHARE_MEDIA_URL",
         "gateway.media_url and image_worker.media_url",
+        |c, v| {
+            c.gateway.media_url = v.into();
+            set(&mut c.image_worker.media_url, v.into())
+        },
     ),
-    ("PHOTOSHARE_MEDIA_LISTEN", "media.listen"),
-    ("PHOTOSHARE_MEDIA_PUBLIC_BASE_URL", "media.public_base_url"),
-    ("PHOTOSHARE_IMAGE_WORKER_LISTEN", "image_worker.listen"),
-    (
+    EnvVar::new("PHOTOSHARE_MEDIA_LISTEN", "media.listen", |c, v| {
+        set(&mut c.media.listen, parse(v)?)
+    }),
+    EnvVar::new(
+        "PHOTOSHARE_MEDIA_PUBLIC_BASE_URL",
+        "media.public_base_url",
+        |c, v| set(&mut c.media.public_base_url, Some(v.into())),
+    ),
+    EnvVar::new(
+        "PHOTOSHARE_IMAGE_WORKER_LISTEN",
+        "image_worker.listen",
+        |c, v| set(&mut c.image_worker.listen, parse(v)?),
+    ),
+    EnvVar::new(
         "PHOTOSHARE_GRAPH_URL",
         "gateway.graph_url and feed.graph_url",
+        |c, v| {
+            c.gateway.graph_url = v.into();
+            set(&mut c.feed.graph_url, v.into())
+        },
     ),
-    ("PHOTOSHARE_GRAPH_LISTEN", "graph.listen"),
-    ("PHOTOSHARE_ENGAGEMENT_URL", "gateway.engagement_url"),
-    ("PHOTOSHARE_ENGAGEMENT_LISTEN", "engagement.listen"),
-    ("PHOTOSHARE_FEED_URL", "gateway.feed_url"),
-    ("PHOTOSHARE_FEED_LISTEN", "feed.listen"),
-    ("PHOTOSHARE_FEED_WORKER_LISTEN", "feed.worker_listen"),
-    ("PHOTOSHARE_FEED_FANOUT_THRESHOLD", "feed.fanout_threshold"),
-    ("PHOTOSHARE_FEED_ACTIVE_DAYS", "feed.active_days"),
-    ("PHOTOSHARE_FEED_CACHE_CAP", "feed.cache_cap"),
-    ("PHOTOSHARE_FEED_REDIS_KEY_PREFIX", "feed.redis_key_prefix"),
-    (
+    EnvVar::new("PHOTOSHARE_GRAPH_LISTEN", "graph.listen", |c, v| {
+        set(&mut c.graph.listen, parse(v)?)
+    }),
+    EnvVar::new(
+        "PHOTOSHARE_ENGAGEMENT_URL",
+        "gateway.engagement_url",
+        |c, v| set(&mut c.gateway.engagement_url, v.into()),
+    ),
+    EnvVar::new(
+        "PHOTOSHARE_ENGAGEMENT_LISTEN",
+        "engagement.listen",
+        |c, v| set(&mut c.engagement.listen, parse(v)?),
+    ),
+    EnvVar::new("PHOTOSHARE_FEED_URL", "gateway.feed_url", |c, v| {
+        set(&mut c.gateway.feed_url, v.into())
+    }),
+    EnvVar::new("PHOTOSHARE_FEED_LISTEN", "feed.listen", |c, v| {
+        set(&mut c.feed.listen, parse(v)?)
+    }),
+    EnvVar::new(
+        "PHOTOSHARE_FEED_WORKER_LISTEN",
+        "feed.worker_listen",
+        |c, v| set(&mut c.feed.worker_listen, parse(v)?),
+    ),
+    EnvVar::new(
+        "PHOTOSHARE_FEED_FANOUT_THRESHOLD",
+        "feed.fanout_threshold",
+        |c, v| set(&mut c.feed.fanout_threshold, parse(v)?),
+    ),
+    EnvVar::new("PHOTOSHARE_FEED_ACTIVE_DAYS", "feed.active_days", |c, v| {
+        set(&mut c.feed.active_days, parse(v)?)
+    }),
+    EnvVar::new("PHOTOSHARE_FEED_CACHE_CAP", "feed.cache_cap", |c, v| {
+        set(&mut c.feed.cache_cap, parse(v)?)
+    }),
+    EnvVar::new(
+        "PHOTOSHARE_FEED_REDIS_KEY_PREFIX",
+        "feed.redis_key_prefix",
+        |c, v| set(&mut c.feed.redis_key_prefix, v.into()),
+    ),
+    EnvVar::new(
         "PHOTOSHARE_LOG_FORMAT",
         "telemetry.log_format (json | text)",
+        |c, v| {
+            let format = match v {
+                "json" => LogFormat::Json,
+                "text" => LogFormat::Text,
+                other => return Err(format!("`{other}` is neither `json` nor `text`")),
+            };
+            set(&mut c.telemetry.log_format, format)
+        },
     ),
-    ("PHOTOSHARE_LOG", "telemetry.log_filter"),
-    ("OTEL_EXPORTER_OTLP_ENDPOINT", "telemetry.otlp_endpoint"),
+    EnvVar::new("PHOTOSHARE_LOG", "telemetry.log_filter", |c, v| {
+        set(&mut c.telemetry.log_filter, v.into())
+    }),
+    EnvVar::new(
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "telemetry.otlp_endpoint",
+        |c, v| set(&mut c.telemetry.otlp_endpoint, Some(v.into())),
+    ),
 ];
 
+/// Applies every variable of [`ENV_VARS`] that `env` sets to a non-empty value.
 pub(crate) fn apply_overrides(
     config: &mut Config,
     env: &HashMap<String, String>,
 ) -> Result<(), ConfigError> {
-    let get = |var: &str| env.get(var).map(String::as_str).filter(|v| !v.is_empty());
-    let text = |var: &str| get(var).map(str::to_owned);
-
-    if let Some(dir) = get("PHOTOSHARE_DATA_DIR") {
-        config.data_dir = PathBuf::from(dir);
-    }
-    if let Some(value) = parsed_var::<u32>(env, "PHOTOSHARE_NODE_ID")? {
-        config.node_id = Some(value);
-    }
-    let backends = &mut config.backends;
-    override_with(&mut backends.postgres_url, text("PHOTOSHARE_POSTGRES_URL"));
-    if let Some(prefix) = text("PHOTOSHARE_POSTGRES_DATABASE_PREFIX") {
-        backends.postgres_database_prefix = prefix;
-    }
-    override_with(&mut backends.redis_url, text("PHOTOSHARE_REDIS_URL"));
-    override_with(
-        &mut backends.kafka_brokers,
-        text("PHOTOSHARE_KAFKA_BROKERS"),
-    );
-    override_with(&mut backends.s3_endpoint, text("PHOTOSHARE_S3_ENDPOINT"));
-    override_with(&mut backends.s3_bucket, text("PHOTOSHARE_S3_BUCKET"));
-    override_with(&mut backends.s3_region, text("PHOTOSHARE_S3_REGION"));
-    override_with(&mut backends.scylla_nodes, text("PHOTOSHARE_SCYLLA_NODES"));
-    override_with(
-        &mut backends.scylla_keyspace,
-        text("PHOTOSHARE_SCYLLA_KEYSPACE"),
-    );
-    override_with(
-        &mut backends.kafka_security_protocol,
-        text("PHOTOSHARE_KAFKA_SECURITY_PROTOCOL"),
-    );
-    override_with(
-        &mut backends.kafka_sasl_mechanism,
-        text("PHOTOSHARE_KAFKA_SASL_MECHANISM"),
-    );
-    override_with(
-        &mut backends.kafka_sasl_username,
-        text("PHOTOSHARE_KAFKA_SASL_USERNAME"),
-    );
-    override_with(
-        &mut backends.kafka_sasl_password,
-        text("PHOTOSHARE_KAFKA_SASL_PASSWORD"),
-    );
-    if let Some(path) = get("PHOTOSHARE_JWT_SIGNING_KEY_FILE") {
-        config.auth.signing_key_file = Some(PathBuf::from(path));
-    }
-    if let Some(addr) = parsed_var(env, "PHOTOSHARE_GATEWAY_LISTEN")? {
-        config.gateway.listen = addr;
-    }
-    if let Some(url) = text("PHOTOSHARE_USERS_URL") {
-        config.gateway.users_url = url;
-    }
-    if let Some(addr) = parsed_var(env, "PHOTOSHARE_USERS_LISTEN")? {
-        config.users.listen = addr;
-    }
-    if let Some(url) = text("PHOTOSHARE_MEDIA_URL") {
-        config.gateway.media_url = url.clone();
-        config.image_worker.media_url = url;
-    }
-    if let Some(addr) = parsed_var(env, "PHOTOSHARE_MEDIA_LISTEN")? {
-        config.media.listen = addr;
-    }
-    override_with(
-        &mut config.media.public_base_url,
-        text("PHOTOSHARE_MEDIA_PUBLIC_BASE_URL"),
-    );
-    if let Some(addr) = parsed_var(env, "PHOTOSHARE_IMAGE_WORKER_LISTEN")? {
-        config.image_worker.listen = addr;
-    }
-    if let Some(url) = text("PHOTOSHARE_GRAPH_URL") {
-        config.gateway.graph_url = url.clone();
-        config.feed.graph_url = url;
-    }
-    if let Some(addr) = parsed_var(env, "PHOTOSHARE_GRAPH_LISTEN")? {
-        config.graph.listen = addr;
-    }
-    if let Some(url) = text("PHOTOSHARE_ENGAGEMENT_URL") {
-        config.gateway.engagement_url = url;
-    }
-    if let Some(addr) = parsed_var(env, "PHOTOSHARE_ENGAGEMENT_LISTEN")? {
-        config.engagement.listen = addr;
-    }
-    if let Some(url) = text("PHOTOSHARE_FEED_URL") {
-        config.gateway.feed_url = url;
-    }
-    let feed = &mut config.feed;
-    if let Some(addr) = parsed_var(env, "PHOTOSHARE_FEED_LISTEN")? {
-        feed.listen = addr;
-    }
-    if let Some(addr) = parsed_var(env, "PHOTOSHARE_FEED_WORKER_LISTEN")? {
-        feed.worker_listen = addr;
-    }
-    if let Some(value) = parsed_var(env, "PHOTOSHARE_FEED_FANOUT_THRESHOLD")? {
-        feed.fanout_threshold = value;
-    }
-    if let Some(value) = parsed_var(env, "PHOTOSHARE_FEED_ACTIVE_DAYS")? {
-        feed.active_days = value;
-    }
-    if let Some(value) = parsed_var(env, "PHOTOSHARE_FEED_CACHE_CAP")? {
-        feed.cache_cap = value;
-    }
-    if let Some(prefix) = text("PHOTOSHARE_FEED_REDIS_KEY_PREFIX") {
-        feed.redis_key_prefix = prefix;
-    }
-    if let Some(format) = get("PHOTOSHARE_LOG_FORMAT") {
-        config.telemetry.log_format = match format {
-            "json" => LogFormat::Json,
-            "text" => LogFormat::Text,
-            other => {
-                return Err(ConfigError::Env {
-                    var: "PHOTOSHARE_LOG_FORMAT",
-                    reason: format!("`{other}` is neither `json` nor `text`"),
-                })
-            }
+    for var in ENV_VARS {
+        let Some(value) = env.get(var.name).filter(|value| !value.is_empty()) else {
+            continue;
         };
+        (var.apply)(config, value).map_err(|reason| ConfigError::Env {
+            var: var.name,
+            reason,
+        })?;
     }
-    if let Some(filter) = text("PHOTOSHARE_LOG") {
-        config.telemetry.log_filter = filter;
-    }
-    override_with(
-        &mut config.telemetry.otlp_endpoint,
-        text("OTEL_EXPORTER_OTLP_ENDPOINT"),
-    );
     Ok(())
 }
 
-fn override_with(slot: &mut Option<String>, value: Option<String>) {
-    if value.is_some() {
-        *slot = value;
-    }
+fn set<T>(slot: &mut T, value: T) -> Result<(), String> {
+    *slot = value;
+    Ok(())
 }
 
-fn parsed_var<T: FromStr>(
-    env: &HashMap<String, String>,
-    var: &'static str,
-) -> Result<Option<T>, ConfigError>
+fn parse<T: FromStr>(text: &str) -> Result<T, String>
 where
-    T::Err: std::fmt::Display,
+    T::Err: Display,
 {
-    match env.get(var).map(String::as_str).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(text) => text
-            .parse()
-            .map(Some)
-            .map_err(|error: T::Err| ConfigError::Env {
-                var,
-                reason: format!("`{text}`: {error}"),
-            }),
-    }
+    text.parse().map_err(|error| format!("`{text}`: {error}"))
 }
 
 #[cfg(test)]
@@ -292,43 +301,95 @@ mod tests {
     }
 
     #[test]
-    fn every_documented_variable_is_applied() {
-        // A variable listed in ENV_VARS but forgotten in apply_overrides would be a lie to operators.
-        let values: Vec<(&str, &str)> = ENV_VARS
-            .iter()
-            .map(|(var, _)| {
-                let value = match *var {
-                    "PHOTOSHARE_NODE_ID" => "5",
-                    "PHOTOSHARE_GATEWAY_LISTEN"
-                    | "PHOTOSHARE_USERS_LISTEN"
-                    | "PHOTOSHARE_MEDIA_LISTEN"
-                    | "PHOTOSHARE_IMAGE_WORKER_LISTEN"
-                    | "PHOTOSHARE_GRAPH_LISTEN"
-                    | "PHOTOSHARE_ENGAGEMENT_LISTEN"
-                    | "PHOTOSHARE_FEED_LISTEN"
-                    | "PHOTOSHARE_FEED_WORKER_LISTEN" => "127.0.0.1:7",
-                    "PHOTOSHARE_FEED_FANOUT_THRESHOLD"
-                    | "PHOTOSHARE_FEED_ACTIVE_DAYS"
-                    | "PHOTOSHARE_FEED_CACHE_CAP" => "3",
-                    "PHOTOSHARE_LOG_FORMAT" => "text",
-                    _ => "x://set",
-                };
-                (*var, value)
-            })
-            .collect();
+    fn the_password_from_the_environment_is_kept_secret() {
         let mut config = Config::default();
-        apply_overrides(&mut config, &env(&values)).unwrap();
-        let debug = format!("{config:?}");
-        let text_vars = values
-            .iter()
-            .filter(|(_, value)| *value == "x://set")
-            .count();
-        // The media and graph URLs are applied in two places each.
-        assert_eq!(debug.matches("x://set").count(), text_vars + 2, "{debug}");
-        assert_eq!(config.feed.fanout_threshold, 3);
-        assert_eq!(config.feed.cache_cap, 3);
-        assert_eq!(config.feed.worker_listen.to_string(), "127.0.0.1:7");
-        assert_eq!(config.telemetry.log_format, LogFormat::Text);
-        assert_eq!(config.users.listen.to_string(), "127.0.0.1:7");
+        apply_overrides(
+            &mut config,
+            &env(&[("PHOTOSHARE_KAFKA_SASL_PASSWORD", "hunter2")]),
+        )
+        .unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+        let password = config.backends.kafka_sasl_password.unwrap();
+        assert_eq!(password.expose(), "hunter2");
+    }
+
+    /// The lines of `{config:#?}` that are not in the default configuration's: those outside
+    /// a longest common subsequence of the two, so a field that grows lines shifts nothing.
+    fn changed_lines(config: &Config) -> Vec<String> {
+        let before: Vec<String> = format!("{:#?}", Config::default())
+            .lines()
+            .map(|line| line.trim().to_owned())
+            .collect();
+        let after: Vec<String> = format!("{config:#?}")
+            .lines()
+            .map(|line| line.trim().to_owned())
+            .collect();
+        // common[i][j]: the longest common subsequence of after[i..] and before[j..].
+        let mut common = vec![vec![0usize; before.len() + 1]; after.len() + 1];
+        for i in (0..after.len()).rev() {
+            for j in (0..before.len()).rev() {
+                common[i][j] = if after[i] == before[j] {
+                    common[i + 1][j + 1] + 1
+                } else {
+                    common[i + 1][j].max(common[i][j + 1])
+                };
+            }
+        }
+        let (mut i, mut j, mut changed) = (0, 0, Vec::new());
+        while i < after.len() {
+            if j < before.len() && after[i] == before[j] {
+                i += 1;
+                j += 1;
+            } else if j < before.len() && common[i][j + 1] >= common[i + 1][j] {
+                j += 1;
+            } else {
+                changed.push(after[i].clone());
+                i += 1;
+            }
+        }
+        changed
+    }
+
+    #[test]
+    fn every_documented_variable_is_applied() {
+        // A variable listed in ENV_VARS that set nothing, or something other than what it says,
+        // would be a lie to operators. Each is applied alone, with the first sample value that
+        // is valid for it; every setting it names must then differ from the default.
+        const SAMPLES: [&str; 3] = ["127.0.0.1:7", "3", "text"];
+        for var in ENV_VARS {
+            let applied = SAMPLES.iter().find_map(|sample| {
+                let mut config = Config::default();
+                apply_overrides(&mut config, &env(&[(var.name, sample)]))
+                    .ok()
+                    .map(|()| config)
+            });
+            let config = applied.unwrap_or_else(|| panic!("{} took no sample value", var.name));
+            let changed = changed_lines(&config);
+            let settings = var.setting.split(" (").next().unwrap_or_default();
+            for setting in settings.split(" and ") {
+                let field = setting.rsplit('.').next().unwrap_or_default();
+                let named = settings
+                    .split(" and ")
+                    .filter(|other| other.rsplit('.').next() == Some(field))
+                    .count();
+                let shown = changed
+                    .iter()
+                    .filter(|line| line.starts_with(&format!("{field}:")))
+                    .count();
+                assert!(
+                    shown >= named,
+                    "{} did not change {setting}; changed: {changed:?}",
+                    var.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_variable_is_named_once() {
+        let mut names: Vec<&str> = ENV_VARS.iter().map(|var| var.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ENV_VARS.len());
     }
 }

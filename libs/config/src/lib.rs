@@ -6,13 +6,16 @@
 //! unit-testable. This crate only describes settings; it never opens a connection.
 
 mod env;
+mod secret;
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use env::ENV_VARS;
+pub use env::{EnvVar, ENV_VARS};
+pub use secret::{redact_url, Secret};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -72,8 +75,9 @@ impl Default for Config {
     }
 }
 
-/// Where each concern's data lives. `None` means the embedded default.
-#[derive(Debug, Clone, Deserialize)]
+/// Where each concern's data lives. `None` means the embedded default. `Debug` hides the
+/// passwords (the Kafka one, and any in the PostgreSQL and Redis URLs).
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Backends {
     /// A PostgreSQL *server* URL; each service creates and uses its own database on it.
@@ -94,7 +98,7 @@ pub struct Backends {
     pub kafka_security_protocol: Option<String>,
     pub kafka_sasl_mechanism: Option<String>,
     pub kafka_sasl_username: Option<String>,
-    pub kafka_sasl_password: Option<String>,
+    pub kafka_sasl_password: Option<Secret>,
 }
 
 impl Default for Backends {
@@ -114,6 +118,43 @@ impl Default for Backends {
             kafka_sasl_username: None,
             kafka_sasl_password: None,
         }
+    }
+}
+
+impl fmt::Debug for Backends {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured, so that a new field cannot be forgotten here.
+        let Backends {
+            postgres_url,
+            postgres_database_prefix,
+            redis_url,
+            kafka_brokers,
+            s3_endpoint,
+            s3_bucket,
+            s3_region,
+            scylla_nodes,
+            scylla_keyspace,
+            kafka_security_protocol,
+            kafka_sasl_mechanism,
+            kafka_sasl_username,
+            kafka_sasl_password,
+        } = self;
+        let redacted = |url: &Option<String>| url.as_deref().map(redact_url);
+        f.debug_struct("Backends")
+            .field("postgres_url", &redacted(postgres_url))
+            .field("postgres_database_prefix", postgres_database_prefix)
+            .field("redis_url", &redacted(redis_url))
+            .field("kafka_brokers", kafka_brokers)
+            .field("s3_endpoint", s3_endpoint)
+            .field("s3_bucket", s3_bucket)
+            .field("s3_region", s3_region)
+            .field("scylla_nodes", scylla_nodes)
+            .field("scylla_keyspace", scylla_keyspace)
+            .field("kafka_security_protocol", kafka_security_protocol)
+            .field("kafka_sasl_mechanism", kafka_sasl_mechanism)
+            .field("kafka_sasl_username", kafka_sasl_username)
+            .field("kafka_sasl_password", kafka_sasl_password)
+            .finish()
     }
 }
 
@@ -430,6 +471,28 @@ mod tests {
         assert_eq!(config.data_dir, PathBuf::from("/var/lib/photoshare"));
         assert_eq!(config.gateway.body_limit_bytes, 1024);
         assert_eq!(config.gateway.request_timeout_ms, 5_000);
+    }
+
+    #[test]
+    fn debug_output_shows_no_password() {
+        let config: Config = toml::from_str(
+            "[backends]\npostgres_url = \"postgres://app:pg-pw@db:5432\"\n\
+             redis_url = \"rediss://:redis-pw@cache:6379\"\n\
+             kafka_sasl_username = \"app\"\nkafka_sasl_password = \"kafka-pw\"\n",
+        )
+        .unwrap();
+        let shown = format!("{config:?}");
+        for password in ["pg-pw", "redis-pw", "kafka-pw"] {
+            assert!(!shown.contains(password), "{password} in {shown}");
+        }
+        assert!(shown.contains("postgres://app:***@db:5432"), "{shown}");
+        assert_eq!(
+            config
+                .backends
+                .kafka_sasl_password
+                .map(|p| p.expose().to_owned()),
+            Some("kafka-pw".to_owned())
+        );
     }
 
     #[test]

@@ -26,13 +26,20 @@ pub async fn bus_from_config(config: &Config) -> Result<Arc<dyn EventBus>, Event
 
 /// The configured Kafka security settings as librdkafka properties.
 fn kafka_security(backends: &photoshare_config::Backends) -> Vec<(String, String)> {
+    let password = backends
+        .kafka_sasl_password
+        .as_ref()
+        .map(|password| password.expose().to_owned());
     [
-        ("security.protocol", &backends.kafka_security_protocol),
-        ("sasl.mechanism", &backends.kafka_sasl_mechanism),
-        ("sasl.username", &backends.kafka_sasl_username),
-        ("sasl.password", &backends.kafka_sasl_password),
+        (
+            "security.protocol",
+            backends.kafka_security_protocol.clone(),
+        ),
+        ("sasl.mechanism", backends.kafka_sasl_mechanism.clone()),
+        ("sasl.username", backends.kafka_sasl_username.clone()),
+        ("sasl.password", password),
     ]
     .into_iter()
-    .filter_map(|(key, value)| value.clone().map(|value| (key.to_owned(), value)))
+    .filter_map(|(key, value)| value.map(|value| (key.to_owned(), value)))
     .collect()
 }
