@@ -1,15 +1,17 @@
-//! `photoshare dev`: every service in one process. Internal services listen on loopback ports
-//! chosen by the OS; the gateway listens where asked. The data lives under `data_dir` — SQLite
-//! databases, the event log, and the objects behind an embedded S3-protocol server — or on the
-//! servers named by `PHOTOSHARE_POSTGRES_URL`, `PHOTOSHARE_KAFKA_BROKERS` and `PHOTOSHARE_S3_*`,
-//! and survives restarts.
+//! `photoshare dev`: every service of [`crate::SERVICES`] in one process. Internal services
+//! listen on loopback ports chosen by the OS and reach each other over real gRPC; the gateway
+//! listens where asked. The data lives under `data_dir` — SQLite databases, the event log, and
+//! the objects behind an embedded S3-protocol server — or on the servers named by
+//! `PHOTOSHARE_POSTGRES_URL`, `PHOTOSHARE_KAFKA_BROKERS`, `PHOTOSHARE_S3_*` and
+//! `PHOTOSHARE_REDIS_URL`, and survives restarts.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use photoshare_config::Config;
-use photoshare_storage::{EmbeddedS3, EmbeddedS3Config};
+use photoshare_runtime::{RuntimeError, SharedBackends};
+use photoshare_storage::EmbeddedS3;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -22,15 +24,14 @@ pub struct DevApp {
     tasks: Vec<ServiceTask>,
     /// The embedded object store, when no S3 was configured.
     embedded_s3: Option<EmbeddedS3>,
-    /// Where each internal gRPC service listens (its `/metrics` is there too).
+    /// Where each service listens (its `/metrics` is there too).
     services: Vec<(&'static str, SocketAddr)>,
 }
 
-/// The bucket of the embedded object store.
-const EMBEDDED_BUCKET: &str = "photoshare";
+type ServiceTask = (&'static str, JoinHandle<Result<(), RuntimeError>>);
 
 impl DevApp {
-    /// Where the internal gRPC service `name` listens, if it runs in this process.
+    /// Where the service `name` listens, if it runs in this process.
     pub fn service_addr(&self, name: &str) -> Option<SocketAddr> {
         self.services
             .iter()
@@ -44,130 +45,38 @@ impl DevApp {
             format!("creating the data directory {}", config.data_dir.display())
         })?;
         let shutdown = CancellationToken::new();
-        let mut tasks = Vec::new();
-        let mut services = Vec::new();
+        let (shared, embedded_s3) = SharedBackends::for_dev(&config, shutdown.clone())
+            .await
+            .context("opening the event bus and the object store")?;
 
-        let (storage, embedded_s3) = match config.backends.s3_bucket {
-            Some(_) => (
-                photoshare_storage::settings_from_config(&config.backends)?,
-                None,
-            ),
-            None => {
-                let embedded = EmbeddedS3::start(
-                    EmbeddedS3Config::new(config.data_dir.join("objects"), EMBEDDED_BUCKET),
-                    shutdown.clone(),
-                )
-                .await
-                .context("starting the embedded object store")?;
-                (embedded.settings(), Some(embedded))
+        // Every port first, so that each service starts knowing where all the others are.
+        let mut bound = Vec::new();
+        for spec in crate::SERVICES {
+            if let Some(listener) = photoshare_runtime::bind_for_dev(spec, &mut config).await? {
+                bound.push((*spec, listener));
             }
-        };
-        let bus = photoshare_events::bus_from_config(&config)
-            .await
-            .context("opening the event bus")?;
-
-        let users_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .context("binding the users port")?;
-        config.gateway.users_url = format!("http://{}", users_listener.local_addr()?);
-        services.push(("users", users_listener.local_addr()?));
-        tasks.push(spawn_service(
-            "users",
-            photoshare_users::serve(users_listener, config.clone(), shutdown.clone()),
-        ));
-
-        let media_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .context("binding the media port")?;
-        config.gateway.media_url = format!("http://{}", media_listener.local_addr()?);
-        config.image_worker.media_url = config.gateway.media_url.clone();
-        services.push(("media", media_listener.local_addr()?));
-        tasks.push(spawn_service(
-            "media",
-            photoshare_media::serve(
-                media_listener,
+        }
+        let mut services = Vec::new();
+        let mut tasks = Vec::new();
+        for (spec, listener) in bound {
+            services.push((spec.name, listener.local_addr()?));
+            let serve = photoshare_runtime::serve(
+                spec,
+                listener,
                 config.clone(),
-                storage.clone(),
-                bus.clone(),
+                shared.clone(),
                 shutdown.clone(),
-            ),
-        ));
+            );
+            tasks.push((spec.name, tokio::spawn(serve)));
+        }
 
-        let graph_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .context("binding the graph port")?;
-        config.gateway.graph_url = format!("http://{}", graph_listener.local_addr()?);
-        services.push(("graph", graph_listener.local_addr()?));
-        tasks.push(spawn_service(
-            "graph",
-            photoshare_graph::serve(
-                graph_listener,
-                config.clone(),
-                bus.clone(),
-                shutdown.clone(),
-            ),
-        ));
-
-        let engagement_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .context("binding the engagement port")?;
-        config.gateway.engagement_url = format!("http://{}", engagement_listener.local_addr()?);
-        services.push(("engagement", engagement_listener.local_addr()?));
-        tasks.push(spawn_service(
-            "engagement",
-            photoshare_engagement::serve(
-                engagement_listener,
-                config.clone(),
-                bus.clone(),
-                shutdown.clone(),
-            ),
-        ));
-
-        // The feed service runs its fan-out worker in process: one process, one cache.
-        let feed_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .context("binding the feed port")?;
-        config.feed.graph_url = config.gateway.graph_url.clone();
-        config.gateway.feed_url = format!("http://{}", feed_listener.local_addr()?);
-        services.push(("feed", feed_listener.local_addr()?));
-        let feed_stores = photoshare_feed::Stores::open(&config)
-            .await
-            .context("opening the feed stores")?;
-        tasks.push(spawn_service(
-            "feed",
-            photoshare_feed::serve(
-                feed_listener,
-                config.clone(),
-                feed_stores,
-                Some(bus.clone()),
-                shutdown.clone(),
-            ),
-        ));
-
-        let worker_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .context("binding the worker port")?;
-        tasks.push(spawn_service(
-            "image-worker",
-            photoshare_image_worker::serve(
-                worker_listener,
-                config.clone(),
-                storage,
-                bus,
-                shutdown.clone(),
-            ),
-        ));
-
-        let gateway_listener = std::net::TcpListener::bind(config.gateway.listen)
-            .with_context(|| format!("binding the gateway to {}", config.gateway.listen))?;
-        let addr = gateway_listener.local_addr()?;
-        tasks.push(spawn_service(
-            "gateway",
-            photoshare_gateway::serve(gateway_listener, config, shutdown.clone()),
-        ));
-
+        let gateway = photoshare_gateway::SPEC.name;
         let app = DevApp {
-            addr,
+            addr: services
+                .iter()
+                .find(|(name, _)| *name == gateway)
+                .map(|(_, addr)| *addr)
+                .context("the registry has no gateway")?,
             shutdown,
             tasks,
             embedded_s3,
@@ -202,7 +111,7 @@ impl DevApp {
         let ((name, outcome), _, _) = futures::future::select_all(tasks).await;
         match outcome {
             Ok(Ok(())) => bail!("the {name} service stopped"),
-            Ok(Err(error)) => Err(error),
+            Ok(Err(error)) => Err(error).with_context(|| format!("{name} service")),
             Err(join_error) => bail!("the {name} service panicked: {join_error}"),
         }
     }
@@ -235,21 +144,6 @@ impl DevApp {
         }
         Ok(())
     }
-}
-
-type ServiceTask = (&'static str, JoinHandle<anyhow::Result<()>>);
-
-fn spawn_service<E>(
-    name: &'static str,
-    serve: impl std::future::Future<Output = Result<(), E>> + Send + 'static,
-) -> ServiceTask
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    (
-        name,
-        tokio::spawn(async move { serve.await.with_context(|| format!("{name} service")) }),
-    )
 }
 
 /// The status code of a plain HTTP/1.1 GET, or `None` if nothing sensible answered. Enough to

@@ -1,54 +1,71 @@
-//! The one photoshare binary's library: `dev` mode, which runs every service in one process on
-//! embedded backends (each service behind its own loopback gRPC port, exactly as in production),
-//! and the plumbing shared by `serve` and `migrate`.
+//! The one photoshare binary's library: the registry of services, `dev` mode (every service in
+//! one process, each behind its own loopback port, exactly as in production), and `migrate`.
 //!
-//! It wires services together and must hold no business logic of its own.
+//! It wires services together and must hold no business logic of its own: `dev`, `serve` and
+//! `migrate` only iterate [`SERVICES`].
 
 pub mod dev;
 
 use photoshare_config::Config;
+use photoshare_runtime::{RuntimeError, ServiceSpec};
 
-/// The services `photoshare serve` can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ServiceName {
-    Gateway,
-    Users,
-    Media,
-    ImageWorker,
-    Graph,
-    Engagement,
-    Feed,
-    /// The feed's fan-out worker as its own process (needs Redis).
-    FeedWorker,
+/// Every service of photoshare. Adding a service is one entry here (and its crate).
+pub static SERVICES: &[&ServiceSpec] = &[
+    &photoshare_gateway::SPEC,
+    &photoshare_users::SPEC,
+    &photoshare_media::SPEC,
+    &photoshare_image_worker::SPEC,
+    &photoshare_graph::SPEC,
+    &photoshare_engagement::SPEC,
+    &photoshare_feed::SPEC,
+    &photoshare_feed::WORKER_SPEC,
+];
+
+/// The names `photoshare serve` accepts, in registry order.
+pub fn service_names() -> Vec<&'static str> {
+    SERVICES.iter().map(|spec| spec.name).collect()
+}
+
+/// The service `photoshare serve <name>` runs.
+pub fn service(name: &str) -> Result<&'static ServiceSpec, RuntimeError> {
+    ServiceSpec::find(SERVICES, name)
 }
 
 /// Applies every service's pending migrations.
-pub async fn migrate(config: &Config) -> anyhow::Result<()> {
-    use anyhow::Context;
-    photoshare_users::open_database(config)
-        .await
-        .context("migrating the users database")?
-        .close()
-        .await;
-    photoshare_media::open_database(config)
-        .await
-        .context("migrating the media database")?
-        .close()
-        .await;
-    photoshare_graph::open_database(config)
-        .await
-        .context("migrating the graph database")?
-        .close()
-        .await;
-    photoshare_engagement::open_database(config)
-        .await
-        .context("migrating the engagement database")?
-        .close()
-        .await;
-    photoshare_feed::Stores::open(config)
-        .await
-        .context("migrating the feed stores")?
-        .close()
-        .await;
-    Ok(())
+pub async fn migrate(config: &Config) -> Result<(), RuntimeError> {
+    photoshare_runtime::migrate(SERVICES, config).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_service_has_a_name_of_its_own() {
+        let mut names = service_names();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), SERVICES.len());
+    }
+
+    #[test]
+    fn serve_knows_exactly_the_registry() {
+        assert_eq!(
+            service_names(),
+            [
+                "gateway",
+                "users",
+                "media",
+                "image-worker",
+                "graph",
+                "engagement",
+                "feed",
+                "feed-worker"
+            ]
+        );
+        assert_eq!(service("feed-worker").unwrap().name, "feed-worker");
+        let error = service("notifications").unwrap_err().to_string();
+        assert!(error.contains("`notifications`"), "{error}");
+        assert!(error.contains("gateway, users, media"), "{error}");
+    }
 }

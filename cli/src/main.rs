@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use photoshare::dev::DevApp;
-use photoshare::ServiceName;
 use photoshare_config::Config;
 
 #[derive(Parser)]
@@ -34,8 +33,8 @@ enum Command {
     },
     /// Run one service from configuration (for containers).
     Serve {
-        #[arg(value_enum)]
-        service: ServiceName,
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(photoshare::service_names()))]
+        service: String,
     },
     /// Apply every service's database migrations, then exit.
     Migrate,
@@ -67,33 +66,12 @@ async fn main() -> anyhow::Result<()> {
             let mut app = DevApp::start(config).await?;
             println!("photoshare ready at http://{}", app.addr);
             tokio::select! {
-                _ = photoshare_telemetry::shutdown_signal() => app.stop().await,
+                _ = photoshare_runtime::shutdown_signal() => app.stop().await,
                 failure = app.wait_for_failure() => failure,
             }
         }
         Command::Serve { service } => {
-            let name = match service {
-                ServiceName::Gateway => photoshare_gateway::SERVICE,
-                ServiceName::Users => photoshare_users::SERVICE,
-                ServiceName::Media => photoshare_media::SERVICE,
-                ServiceName::ImageWorker => photoshare_image_worker::SERVICE,
-                ServiceName::Graph => photoshare_graph::SERVICE,
-                ServiceName::Engagement => photoshare_engagement::SERVICE,
-                ServiceName::Feed => photoshare_feed::SERVICE,
-                ServiceName::FeedWorker => "feed-worker",
-            };
-            let _telemetry = photoshare_telemetry::init(name, &config.telemetry)?;
-            let shutdown = photoshare_telemetry::cancel_on_signal();
-            match service {
-                ServiceName::Gateway => photoshare_gateway::run(config, shutdown).await?,
-                ServiceName::Users => photoshare_users::run(config, shutdown).await?,
-                ServiceName::Media => photoshare_media::run(config, shutdown).await?,
-                ServiceName::ImageWorker => photoshare_image_worker::run(config, shutdown).await?,
-                ServiceName::Graph => photoshare_graph::run(config, shutdown).await?,
-                ServiceName::Engagement => photoshare_engagement::run(config, shutdown).await?,
-                ServiceName::Feed => photoshare_feed::run(config, shutdown).await?,
-                ServiceName::FeedWorker => photoshare_feed::run_worker(config, shutdown).await?,
-            }
+            photoshare_runtime::run(photoshare::service(&service)?, config).await?;
             Ok(())
         }
         Command::Migrate => {

@@ -106,12 +106,14 @@ async fn a_missing_service_is_unavailable_not_an_error() {
     config.gateway.users_url = format!("http://{closed_port}");
     config.gateway.workers = Some(1);
     config.gateway.request_timeout_ms = 1000;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
-    let gateway = tokio::spawn(photoshare_gateway::serve(
+    let gateway = tokio::spawn(photoshare_runtime::serve(
+        &photoshare_gateway::SPEC,
         listener,
         config,
+        photoshare_runtime::SharedBackends::default(),
         shutdown.clone(),
     ));
     let client = reqwest::Client::builder()

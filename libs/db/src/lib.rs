@@ -105,17 +105,6 @@ impl Database {
         Ok(Database { pool, backend })
     }
 
-    /// Opens `service`'s database as configured and applies its pending migrations.
-    pub async fn open_for_service(
-        service: &str,
-        config: &photoshare_config::Config,
-        migrations: &'static [MigrationFile],
-    ) -> Result<Database, DbError> {
-        let database = Database::open(&DatabaseLocation::for_service(service, config)?).await?;
-        database.migrate(migrations).await?;
-        Ok(database)
-    }
-
     /// Applies the migrations not applied yet, in version order, each in a transaction.
     pub async fn migrate(&self, files: &'static [MigrationFile]) -> Result<(), DbError> {
         let migrator = sqlx::migrate::Migrator::new(migrations::Embedded(files)).await?;
@@ -139,17 +128,6 @@ impl Database {
 
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-}
-
-/// A service whose only dependency is its database is ready when the database answers.
-impl photoshare_telemetry::Readiness for Database {
-    fn check(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move {
-            self.ping()
-                .await
-                .map_err(|error| format!("database: {error}"))
-        })
     }
 }
 

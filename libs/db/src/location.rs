@@ -1,5 +1,6 @@
-//! Where a service's database lives, decided from the configuration: a PostgreSQL server URL
-//! means a database `<prefix><service>` on that server; no URL means `<data_dir>/<service>.db`.
+//! Where a service's database lives: given a PostgreSQL server URL, a database
+//! `<prefix><service>` on that server; given none, `<data_dir>/<service>.db`. Which URL is
+//! configured is the runtime's resolver's business (`photoshare_runtime::resolve`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -49,19 +50,6 @@ impl DatabaseLocation {
                 path: data_dir.join(format!("{service}.db")),
             }),
         }
-    }
-
-    /// Where `service`'s database is according to the configuration.
-    pub fn for_service(
-        service: &str,
-        config: &photoshare_config::Config,
-    ) -> Result<DatabaseLocation, DbError> {
-        DatabaseLocation::resolve(
-            service,
-            config.backends.postgres_url.as_deref(),
-            &config.backends.postgres_database_prefix,
-            &config.data_dir,
-        )
     }
 
     pub fn backend(&self) -> Backend {

@@ -15,11 +15,10 @@ mod kafka;
 mod local;
 mod message;
 mod outbox;
-mod resolve;
 
 pub use backoff::Backoff;
 pub use bus::{Delivery, EventBus, Subscription};
-pub use consumer::{run_consumer, Handler, HandlerError};
+pub use consumer::{run_consumer, Consumer, Handler, HandlerError};
 pub use error::EventError;
 pub use kafka::{KafkaBus, KafkaSettings};
 pub use local::LocalLog;
@@ -27,7 +26,6 @@ pub use message::{
     Message, HEADER_DLQ_ATTEMPTS, HEADER_DLQ_ERROR, HEADER_EVENT_ID, HEADER_EVENT_TYPE,
 };
 pub use outbox::{enqueue, Relay};
-pub use resolve::bus_from_config;
 
 /// The dead-letter topic of `topic`.
 pub fn dead_letter_topic(topic: &str) -> String {

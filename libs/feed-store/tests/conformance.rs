@@ -19,7 +19,14 @@ struct Dirs(std::sync::Mutex<Vec<tempfile::TempDir>>);
 async fn sql_store(postgres: bool, dirs: &Dirs) -> Box<dyn PostStore> {
     let (config, dir) = photoshare_test_support::service_config(postgres).await;
     dirs.0.lock().unwrap().push(dir);
-    let location = DatabaseLocation::for_service("feed", &config).unwrap();
+    let backends = &config.backends;
+    let location = DatabaseLocation::resolve(
+        "feed",
+        backends.postgres_url.as_deref(),
+        &backends.postgres_database_prefix,
+        &config.data_dir,
+    )
+    .unwrap();
     let database = Database::open(&location).await.unwrap();
     database.migrate(MIGRATIONS).await.unwrap();
     Box::new(SqlPostStore::new(database))

@@ -9,14 +9,12 @@
 
 mod embedded;
 mod error;
-mod resolve;
 mod settings;
 mod store;
 mod validate;
 
 pub use embedded::{EmbeddedS3, EmbeddedS3Config};
 pub use error::StorageError;
-pub use resolve::settings_from_config;
 pub use settings::{CredentialsSource, StaticCredentials, StorageSettings};
 pub use store::{ObjectMeta, ObjectStore, PresignedUpload};
 pub use validate::{MAX_KEY_BYTES, MAX_PRESIGN_EXPIRY, MAX_PUT_BYTES};

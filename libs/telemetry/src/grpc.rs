@@ -3,7 +3,8 @@
 //! Clients attach [`ClientInterceptor`]: it writes the current span's W3C `traceparent` and the
 //! current request id into the call's metadata. Servers pass [`server_span`] to tonic's
 //! `trace_fn`, which reads them back, so one trace and one request id follow a request through
-//! every service. [`MetricsLayer`] times every call.
+//! every service. [`MetricsLayer`] times every call. Building and running the server is the
+//! runtime's job (`photoshare_runtime::ServiceContext::serve_grpc`), not this crate's.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,52 +17,6 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::request_id::{self, REQUEST_ID_HEADER};
 use crate::Metrics;
-
-/// A channel to the service at `url` that connects on first use, so a service starts even when
-/// the one it calls is not up yet (its `/readyz` says so until it is); every call gets
-/// `timeout` as its deadline. Add [`ClientInterceptor`] to the client built on it.
-pub fn lazy_channel(
-    url: &str,
-    timeout: std::time::Duration,
-) -> Result<tonic::transport::Channel, tonic::transport::Error> {
-    Ok(tonic::transport::Endpoint::from_shared(url.to_owned())?
-        .timeout(timeout)
-        .connect_timeout(std::time::Duration::from_secs(2))
-        .tcp_nodelay(true)
-        .connect_lazy())
-}
-
-/// Serves gRPC services on `listener` until `shutdown`, with what every photoshare service has:
-/// `/livez`, `/readyz` and `/metrics` on the same port (HTTP/1.1 accepted for probes), a span per
-/// call continuing the caller's trace, and the latency histogram. `add` adds the services.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    service: &'static str,
-    readiness: std::sync::Arc<dyn crate::Readiness>,
-    add: impl FnOnce(tonic::service::Routes) -> tonic::service::Routes,
-    shutdown: impl Future<Output = ()> + Send,
-) -> Result<(), tonic::transport::Error> {
-    let metrics = Metrics::new();
-    let routes = add(tonic::service::Routes::from(crate::ops_router(
-        readiness,
-        metrics.clone(),
-    )));
-    let addr = listener
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    tracing::info!(%addr, "{service} service listening");
-    tonic::transport::Server::builder()
-        .accept_http1(true)
-        .trace_fn(server_span)
-        .layer(MetricsLayer::new(service, metrics))
-        .add_routes(routes)
-        .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
-            shutdown,
-        )
-        .await
-}
 
 /// Adds `traceparent` and `x-request-id` to every outgoing call.
 #[derive(Clone, Copy, Debug, Default)]

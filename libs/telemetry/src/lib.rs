@@ -1,20 +1,16 @@
-//! Observability and lifecycle plumbing shared by every photoshare service: JSON logs with a
-//! request id on every line, OpenTelemetry traces carried through gRPC metadata as W3C
-//! `traceparent` (exported over OTLP when configured), Prometheus metrics, the `/livez`,
-//! `/readyz` and `/metrics` endpoints, and the shutdown signal.
+//! Observability shared by every photoshare service: JSON logs with a request id on every line,
+//! OpenTelemetry traces carried through gRPC metadata and event headers as W3C `traceparent`
+//! (exported over OTLP when configured), and each service's Prometheus registry with the series
+//! every service feeds (request latency, event consumer outcomes).
 //!
-//! This crate knows no service and no business rule; services hand it what to check for
-//! readiness and it serves the answer.
+//! It observes and must not run anything: it knows no service, no business rule, and does not
+//! start servers, bind ports or handle signals (that is `photoshare-runtime`).
 
 pub mod grpc;
 pub mod logging;
 pub mod metrics;
-pub mod ops;
 pub mod propagation;
 pub mod request_id;
-pub mod shutdown;
 
 pub use logging::{init, TelemetryError, TelemetryGuard};
-pub use metrics::Metrics;
-pub use ops::{ops_router, Readiness};
-pub use shutdown::{cancel_on_signal, shutdown_signal};
+pub use metrics::{EventOutcome, Metrics};

@@ -13,96 +13,43 @@ pub mod error;
 pub mod service;
 pub mod store;
 
-use std::sync::Arc;
-
-use photoshare_config::Config;
-use photoshare_db::{embed_migrations, Database, DbError, MigrationFile};
-use photoshare_events::{EventBus, EventError, Relay};
-use photoshare_ids::{IdGenerator, WorkerId, WorkerIdOutOfRange};
+use photoshare_db::{embed_migrations, MigrationFile};
 use photoshare_proto::engagement::v1::engagement_server::EngagementServer;
-use photoshare_telemetry::Readiness;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use photoshare_runtime::{resolve, DatabaseSpec, Dev, RuntimeError, ServiceContext, ServiceSpec};
 
 pub use error::EngagementError;
 pub use service::EngagementService;
 
-/// The service name: its database is `<prefix>engagement`, its metrics say
-/// `service="engagement"`.
-pub const SERVICE: &str = "engagement";
-
 pub static MIGRATIONS: &[MigrationFile] =
     embed_migrations!("../../../migrations/engagement", 1 => "0001_init");
 
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    #[error(transparent)]
-    Database(#[from] DbError),
-    #[error(transparent)]
-    Events(#[from] EventError),
-    #[error(transparent)]
-    WorkerId(#[from] WorkerIdOutOfRange),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
+/// The engagement service: database `<prefix>engagement` with its outbox,
+/// `photoshare serve engagement`.
+pub static SPEC: ServiceSpec = ServiceSpec {
+    name: "engagement",
+    database: Some(DatabaseSpec {
+        name: "engagement",
+        migrations: MIGRATIONS,
+        used: resolve::always,
+    }),
+    outbox_relay: true,
+    listen: |config| config.engagement.listen,
+    dev: Dev::Loopback {
+        runs: resolve::always,
+        announce: |config, url| config.gateway.engagement_url = url.to_owned(),
     },
-    #[error("gRPC server failed: {0}")]
-    Transport(#[from] tonic::transport::Error),
-}
+    start: |context| Box::pin(start(context)),
+};
 
-/// Opens the database and applies pending migrations.
-pub async fn open_database(config: &Config) -> Result<Database, DbError> {
-    Database::open_for_service(SERVICE, config, MIGRATIONS).await
-}
-
-/// Runs the service from configuration alone (Kafka or the local log), on `engagement.listen`,
-/// until `shutdown` is cancelled.
-pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), ServeError> {
-    let bus = photoshare_events::bus_from_config(&config).await?;
-    let addr = config.engagement.listen;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServeError::Bind {
-            addr: addr.to_string(),
-            source,
-        })?;
-    serve(listener, config, bus, shutdown).await
-}
-
-/// Runs the service on `listener`, publishing through `bus`, until `shutdown` is cancelled;
-/// then drains in-flight calls and stops the relay.
-pub async fn serve(
-    listener: TcpListener,
-    config: Config,
-    bus: Arc<dyn EventBus>,
-    shutdown: CancellationToken,
-) -> Result<(), ServeError> {
-    let database = open_database(&config).await?;
-    let worker = WorkerId::configured_or_random(config.node_id)?;
-    let relay = Relay::new(database.clone(), bus);
+async fn start(context: ServiceContext) -> Result<(), RuntimeError> {
     let service = EngagementService::new(
-        store::Store::new(database.clone()),
-        Arc::new(IdGenerator::new(worker)),
-        relay.waker(),
+        store::Store::new(context.database()?),
+        context.ids()?,
+        context.outbox()?,
     );
-    let relay_task = tokio::spawn(relay.run(shutdown.clone()));
-
-    let readiness: Arc<dyn Readiness> = Arc::new(database.clone());
-    let served = photoshare_telemetry::grpc::serve(
-        listener,
-        SERVICE,
-        readiness,
-        |routes| routes.add_service(EngagementServer::new(service)),
-        shutdown.clone().cancelled_owned(),
-    )
-    .await;
-    shutdown.cancel();
-    let _ = relay_task.await;
-    database.close().await;
-    served?;
-    tracing::info!("engagement service stopped");
-    Ok(())
+    context
+        .serve_grpc(|routes| routes.add_service(EngagementServer::new(service)))
+        .await
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ struct Running {
     client: Client,
     bus: LocalLog,
     shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<Result<(), photoshare_engagement::ServeError>>,
+    task: tokio::task::JoinHandle<Result<(), photoshare_runtime::RuntimeError>>,
     _data_dir: tempfile::TempDir,
 }
 
@@ -46,10 +46,11 @@ async fn start(postgres: bool) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(photoshare_engagement::serve(
+    let task = tokio::spawn(photoshare_runtime::serve(
+        &photoshare_engagement::SPEC,
         listener,
         config,
-        Arc::new(bus.clone()),
+        photoshare_runtime::SharedBackends::with_bus(Arc::new(bus.clone())),
         shutdown.clone(),
     ));
     let channel = loop {

@@ -25,7 +25,7 @@ pub struct Graph {
 impl Graph {
     /// A lazily connecting client: the feed starts before the graph service answers.
     pub fn connect_lazy(url: &str, timeout: Duration) -> Result<Graph, tonic::transport::Error> {
-        let channel = photoshare_telemetry::grpc::lazy_channel(url, timeout)?;
+        let channel = photoshare_runtime::lazy_channel(url, timeout)?;
         Ok(Graph {
             client: GraphClient::with_interceptor(channel, ClientInterceptor),
         })

@@ -43,7 +43,12 @@ async fn one_post_reaches_10_000_followers(redis: bool) {
             followee_id: author,
         })
         .collect();
-    let graph_store = Store::new(photoshare_graph::open_database(&feed.config).await.unwrap());
+    let graph_store = Store::new(
+        photoshare_runtime::open_database(&photoshare_graph::SPEC, &feed.config)
+            .await
+            .unwrap()
+            .unwrap(),
+    );
     assert_eq!(
         graph_store.import_follows(&edges, 1).await.unwrap(),
         FOLLOWERS

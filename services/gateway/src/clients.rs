@@ -25,7 +25,7 @@ pub struct ClientError {
 }
 
 fn channel(url: &str, timeout: Duration) -> Result<Channel, ClientError> {
-    photoshare_telemetry::grpc::lazy_channel(url, timeout).map_err(|source| ClientError {
+    photoshare_runtime::lazy_channel(url, timeout).map_err(|source| ClientError {
         url: url.to_owned(),
         source,
     })

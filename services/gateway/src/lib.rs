@@ -23,9 +23,8 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, App, HttpServer, ResponseError};
-use photoshare_config::Config;
 use photoshare_proto::ErrorCode;
-use photoshare_telemetry::Metrics;
+use photoshare_runtime::{Dev, RuntimeError, ServiceContext, ServiceSpec};
 use tokio_util::sync::CancellationToken;
 
 use crate::authn::KeyCache;
@@ -33,44 +32,35 @@ use crate::problem::ApiError;
 use crate::rate_limit::AuthRateLimits;
 use crate::state::AppState;
 
-pub const SERVICE: &str = "gateway";
+/// The gateway: no database, no bus; it reaches every service over gRPC at the configured
+/// URLs. `photoshare serve gateway`; `photoshare dev` runs it on `--listen`.
+pub static SPEC: ServiceSpec = ServiceSpec {
+    name: "gateway",
+    database: None,
+    outbox_relay: false,
+    listen: |config| config.gateway.listen,
+    dev: Dev::Configured,
+    start: |context| Box::pin(start(context)),
+};
 
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    #[error(transparent)]
-    Client(#[from] clients::ClientError),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
-    #[error("HTTP server failed: {0}")]
-    Server(std::io::Error),
-}
-
-/// Runs the gateway on the configured address until `shutdown` is cancelled.
-pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), ServeError> {
-    let listener =
-        std::net::TcpListener::bind(config.gateway.listen).map_err(|source| ServeError::Bind {
-            addr: config.gateway.listen.to_string(),
+/// Serves the API on the context's listener until shutdown, then finishes in-flight requests.
+async fn start(mut context: ServiceContext) -> Result<(), RuntimeError> {
+    let listener = context
+        .take_listener()?
+        .into_std()
+        .map_err(|source| RuntimeError::Server {
+            what: "HTTP",
             source,
         })?;
-    serve(listener, config, shutdown).await
-}
-
-/// Serves on `listener` until `shutdown` is cancelled, then finishes in-flight requests.
-pub async fn serve(
-    listener: std::net::TcpListener,
-    config: Config,
-    shutdown: CancellationToken,
-) -> Result<(), ServeError> {
+    let config = context.config();
     let gateway = &config.gateway;
     let timeout = Duration::from_millis(gateway.request_timeout_ms);
-    let users = clients::users(&gateway.users_url, timeout)?;
-    let media = clients::media(&gateway.media_url, timeout)?;
-    let graph = clients::graph(&gateway.graph_url, timeout)?;
-    let engagement = clients::engagement(&gateway.engagement_url, timeout)?;
-    let feed = clients::feed(&gateway.feed_url, timeout)?;
+    let client_error = RuntimeError::service;
+    let users = clients::users(&gateway.users_url, timeout).map_err(client_error)?;
+    let media = clients::media(&gateway.media_url, timeout).map_err(client_error)?;
+    let graph = clients::graph(&gateway.graph_url, timeout).map_err(client_error)?;
+    let engagement = clients::engagement(&gateway.engagement_url, timeout).map_err(client_error)?;
+    let feed = clients::feed(&gateway.feed_url, timeout).map_err(client_error)?;
     let keys = Arc::new(KeyCache::new(
         users.clone(),
         config.auth.issuer.clone(),
@@ -91,27 +81,32 @@ pub async fn serve(
             gateway.auth_rate_limit_per_minute,
             gateway.trust_forwarded_for,
         ),
-        metrics: Metrics::new(),
+        metrics: context.metrics(),
     });
-    spawn_rate_limit_housekeeping(state.clone(), shutdown.clone());
+    context.spawn(
+        "rate-limit housekeeping",
+        forget_idle_rate_limits(state.clone(), context.shutdown()),
+    );
 
     let addr = listener
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    let server = build_server(listener, state, gateway).map_err(|source| ServeError::Bind {
+    let server = build_server(listener, state, gateway).map_err(|source| RuntimeError::Bind {
         addr: addr.clone(),
         source,
     })?;
     let handle = server.handle();
+    let shutdown = context.shutdown();
     tokio::spawn(async move {
         shutdown.cancelled().await;
         handle.stop(true).await;
     });
     tracing::info!(%addr, "gateway listening");
-    server.await.map_err(ServeError::Server)?;
-    tracing::info!("gateway stopped");
-    Ok(())
+    server.await.map_err(|source| RuntimeError::Server {
+        what: "HTTP",
+        source,
+    })
 }
 
 /// The actix server, built outside any `async` block: its builder types are `!Send`, and only
@@ -145,16 +140,17 @@ fn build_server(
     Ok(server.listen(listener)?.run())
 }
 
-fn spawn_rate_limit_housekeeping(state: web::Data<AppState>, shutdown: CancellationToken) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = tick.tick() => state.rate_limits.forget_idle(),
-            }
+async fn forget_idle_rate_limits(
+    state: web::Data<AppState>,
+    shutdown: CancellationToken,
+) -> Result<(), RuntimeError> {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tick.tick() => state.rate_limits.forget_idle(),
         }
-    });
+    }
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {

@@ -27,7 +27,7 @@ struct Running {
     bus: LocalLog,
     config: Config,
     shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<Result<(), photoshare_graph::ServeError>>,
+    task: tokio::task::JoinHandle<Result<(), photoshare_runtime::RuntimeError>>,
     _data_dir: tempfile::TempDir,
 }
 
@@ -45,10 +45,11 @@ async fn start(postgres: bool) -> Running {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
     let shared_bus: Arc<dyn EventBus> = Arc::new(bus.clone());
-    let task = tokio::spawn(photoshare_graph::serve(
+    let task = tokio::spawn(photoshare_runtime::serve(
+        &photoshare_graph::SPEC,
         listener,
         config.clone(),
-        shared_bus,
+        photoshare_runtime::SharedBackends::with_bus(shared_bus),
         shutdown.clone(),
     ));
     let channel = loop {
@@ -645,8 +646,9 @@ async fn streams_100_000_followers(postgres: bool) {
         })
         .collect();
     let store = Store::new(
-        photoshare_graph::open_database(&running.config)
+        photoshare_runtime::open_database(&photoshare_graph::SPEC, &running.config)
             .await
+            .unwrap()
             .unwrap(),
     );
     let began = Instant::now();

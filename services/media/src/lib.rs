@@ -12,118 +12,48 @@ pub mod error;
 pub mod service;
 pub mod store;
 
-use std::sync::Arc;
-
-use photoshare_config::Config;
-use photoshare_db::{embed_migrations, Database, DbError, MigrationFile};
-use photoshare_events::{EventBus, EventError, Relay};
-use photoshare_ids::{IdGenerator, WorkerId, WorkerIdOutOfRange};
+use photoshare_db::{embed_migrations, MigrationFile};
 use photoshare_proto::media::v1::media_server::MediaServer;
-use photoshare_storage::{ObjectStore, StorageError, StorageSettings};
-use photoshare_telemetry::Readiness;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use photoshare_runtime::{resolve, DatabaseSpec, Dev, RuntimeError, ServiceContext, ServiceSpec};
 
 pub use error::MediaError;
 pub use service::MediaService;
 
-pub const SERVICE: &str = "media";
-
 pub static MIGRATIONS: &[MigrationFile] =
     embed_migrations!("../../../migrations/media", 1 => "0001_init");
 
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    #[error(transparent)]
-    Database(#[from] DbError),
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    #[error(transparent)]
-    Events(#[from] EventError),
-    #[error(transparent)]
-    WorkerId(#[from] WorkerIdOutOfRange),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
+/// The media service: database `<prefix>media` with its outbox, the object store,
+/// `photoshare serve media`.
+pub static SPEC: ServiceSpec = ServiceSpec {
+    name: "media",
+    database: Some(DatabaseSpec {
+        name: "media",
+        migrations: MIGRATIONS,
+        used: resolve::always,
+    }),
+    outbox_relay: true,
+    listen: |config| config.media.listen,
+    dev: Dev::Loopback {
+        runs: resolve::always,
+        announce: |config, url| {
+            config.gateway.media_url = url.to_owned();
+            config.image_worker.media_url = url.to_owned();
+        },
     },
-    #[error("gRPC server failed: {0}")]
-    Transport(#[from] tonic::transport::Error),
-}
+    start: |context| Box::pin(start(context)),
+};
 
-/// Opens the database and applies pending migrations.
-pub async fn open_database(config: &Config) -> Result<Database, DbError> {
-    Database::open_for_service(SERVICE, config, MIGRATIONS).await
-}
-
-/// Runs the service from configuration alone (production: S3 and Kafka or the local log).
-pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), ServeError> {
-    let storage = photoshare_storage::settings_from_config(&config.backends)?;
-    let bus = photoshare_events::bus_from_config(&config).await?;
-    let listener = TcpListener::bind(config.media.listen)
-        .await
-        .map_err(|source| ServeError::Bind {
-            addr: config.media.listen.to_string(),
-            source,
-        })?;
-    serve(listener, config, storage, bus, shutdown).await
-}
-
-/// Runs the service on `listener` with the given storage and event bus until `shutdown`.
-pub async fn serve(
-    listener: TcpListener,
-    config: Config,
-    storage: StorageSettings,
-    bus: Arc<dyn EventBus>,
-    shutdown: CancellationToken,
-) -> Result<(), ServeError> {
-    let database = open_database(&config).await?;
-    let objects = ObjectStore::connect(&storage).await?;
-    let worker = WorkerId::configured_or_random(config.node_id)?;
-    let relay = Relay::new(database.clone(), bus);
+async fn start(context: ServiceContext) -> Result<(), RuntimeError> {
     let service = MediaService::new(
-        store::Store::new(database.clone()),
-        objects.clone(),
-        Arc::new(IdGenerator::new(worker)),
-        config.media.clone(),
-        relay.waker(),
+        store::Store::new(context.database()?),
+        context.object_store().await?,
+        context.ids()?,
+        context.config().media.clone(),
+        context.outbox()?,
     );
-    let relay_task = tokio::spawn(relay.run(shutdown.clone()));
-
-    let readiness: Arc<dyn Readiness> = Arc::new(MediaReadiness {
-        database: database.clone(),
-        objects,
-    });
-    photoshare_telemetry::grpc::serve(
-        listener,
-        SERVICE,
-        readiness,
-        |routes| routes.add_service(MediaServer::new(service)),
-        shutdown.clone().cancelled_owned(),
-    )
-    .await?;
-    shutdown.cancel();
-    let _ = relay_task.await;
-    database.close().await;
-    tracing::info!("media service stopped");
-    Ok(())
-}
-
-struct MediaReadiness {
-    database: Database,
-    objects: ObjectStore,
-}
-
-impl Readiness for MediaReadiness {
-    fn check(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move {
-            self.database.check().await?;
-            self.objects
-                .ping()
-                .await
-                .map_err(|error| format!("object storage: {error}"))
-        })
-    }
+    context
+        .serve_grpc(|routes| routes.add_service(MediaServer::new(service)))
+        .await
 }
 
 #[cfg(test)]

@@ -1,14 +1,6 @@
-//! Runs the media service alone, configured by `PHOTOSHARE_*` environment variables and the
-//! optional file named by `PHOTOSHARE_CONFIG` (`photoshare serve media` does the same).
+//! Runs the media service alone, as `photoshare serve media` does: configured by `PHOTOSHARE_*`
+//! environment variables and the optional file named by `PHOTOSHARE_CONFIG`.
 
-use anyhow::Context;
-
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let config = photoshare_config::Config::from_process_env().context("loading configuration")?;
-    let _telemetry = photoshare_telemetry::init(photoshare_media::SERVICE, &config.telemetry)?;
-    let shutdown = photoshare_telemetry::cancel_on_signal();
-    photoshare_media::run(config, shutdown)
-        .await
-        .context("media service")
+fn main() -> std::process::ExitCode {
+    photoshare_runtime::main(&photoshare_media::SPEC)
 }

@@ -16,83 +16,46 @@ mod tokens;
 
 use std::sync::Arc;
 
-use photoshare_config::Config;
-use photoshare_db::{embed_migrations, Database, DbError, MigrationFile};
-use photoshare_ids::{IdGenerator, WorkerId, WorkerIdOutOfRange};
+use photoshare_db::{embed_migrations, MigrationFile};
 use photoshare_proto::users::v1::users_server::UsersServer;
-use photoshare_telemetry::Readiness;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use photoshare_runtime::{resolve, DatabaseSpec, Dev, RuntimeError, ServiceContext, ServiceSpec};
 
 pub use error::UsersError;
 pub use service::UsersService;
 
-/// The service name: its database is `<prefix>users`, its metrics say `service="users"`.
-pub const SERVICE: &str = "users";
-
 pub static MIGRATIONS: &[MigrationFile] =
     embed_migrations!("../../../migrations/users", 1 => "0001_init");
 
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    #[error(transparent)]
-    Database(#[from] DbError),
-    #[error(transparent)]
-    SigningKey(#[from] keys::KeyFileError),
-    #[error(transparent)]
-    WorkerId(#[from] WorkerIdOutOfRange),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
+/// The users service: database `<prefix>users`, `photoshare serve users`.
+pub static SPEC: ServiceSpec = ServiceSpec {
+    name: "users",
+    database: Some(DatabaseSpec {
+        name: "users",
+        migrations: MIGRATIONS,
+        used: resolve::always,
+    }),
+    outbox_relay: false,
+    listen: |config| config.users.listen,
+    dev: Dev::Loopback {
+        runs: resolve::always,
+        announce: |config, url| config.gateway.users_url = url.to_owned(),
     },
-    #[error("gRPC server failed: {0}")]
-    Transport(#[from] tonic::transport::Error),
-}
+    start: |context| Box::pin(start(context)),
+};
 
-/// Opens the database and applies pending migrations.
-pub async fn open_database(config: &Config) -> Result<Database, DbError> {
-    Database::open_for_service(SERVICE, config, MIGRATIONS).await
-}
-
-/// Runs the service on the configured address until `shutdown` is cancelled.
-pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), ServeError> {
-    let listener = TcpListener::bind(config.users.listen)
-        .await
-        .map_err(|source| ServeError::Bind {
-            addr: config.users.listen.to_string(),
-            source,
-        })?;
-    serve(listener, config, shutdown).await
-}
-
-/// Runs the service on `listener` until `shutdown` is cancelled, then drains in-flight calls.
-pub async fn serve(
-    listener: TcpListener,
-    config: Config,
-    shutdown: CancellationToken,
-) -> Result<(), ServeError> {
-    let database = open_database(&config).await?;
-    let signing_key = keys::load_or_create(&config.auth.signing_key_path(&config.data_dir))?;
-    let worker = WorkerId::configured_or_random(config.node_id)?;
+async fn start(context: ServiceContext) -> Result<(), RuntimeError> {
+    let config = context.config();
+    let signing_key = keys::load_or_create(&config.auth.signing_key_path(&config.data_dir))
+        .map_err(RuntimeError::service)?;
     let service = UsersService::new(
-        store::Store::new(database.clone()),
+        store::Store::new(context.database()?),
         Arc::new(signing_key),
-        Arc::new(IdGenerator::new(worker)),
+        context.ids()?,
         config.auth.clone(),
     );
-    let readiness: Arc<dyn Readiness> = Arc::new(database.clone());
-    photoshare_telemetry::grpc::serve(
-        listener,
-        SERVICE,
-        readiness,
-        |routes| routes.add_service(UsersServer::new(service)),
-        shutdown.cancelled_owned(),
-    )
-    .await?;
-    database.close().await;
-    tracing::info!("users service stopped");
-    Ok(())
+    context
+        .serve_grpc(|routes| routes.add_service(UsersServer::new(service)))
+        .await
 }
 
 #[cfg(test)]

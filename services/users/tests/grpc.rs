@@ -10,7 +10,7 @@ use tonic::transport::Channel;
 struct Running {
     client: UsersClient<Channel>,
     shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<Result<(), photoshare_users::ServeError>>,
+    task: tokio::task::JoinHandle<Result<(), photoshare_runtime::RuntimeError>>,
     _data_dir: tempfile::TempDir,
 }
 
@@ -19,7 +19,13 @@ async fn start(postgres: bool) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(photoshare_users::serve(listener, config, shutdown.clone()));
+    let task = tokio::spawn(photoshare_runtime::serve(
+        &photoshare_users::SPEC,
+        listener,
+        config,
+        photoshare_runtime::SharedBackends::default(),
+        shutdown.clone(),
+    ));
     let channel = loop {
         if let Ok(channel) = Channel::from_shared(url.clone()).unwrap().connect().await {
             break channel;

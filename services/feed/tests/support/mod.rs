@@ -53,7 +53,7 @@ pub struct Feed {
     pub posts: Arc<dyn PostStore>,
     pub config: Config,
     shutdown: CancellationToken,
-    graph_task: tokio::task::JoinHandle<Result<(), photoshare_graph::ServeError>>,
+    graph_task: tokio::task::JoinHandle<Result<(), photoshare_runtime::RuntimeError>>,
     _data_dir: tempfile::TempDir,
 }
 
@@ -127,10 +127,11 @@ pub async fn start(options: Options) -> Feed {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     config.feed.graph_url = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
-    let graph_task = tokio::spawn(photoshare_graph::serve(
+    let graph_task = tokio::spawn(photoshare_runtime::serve(
+        &photoshare_graph::SPEC,
         listener,
         config.clone(),
-        bus,
+        photoshare_runtime::SharedBackends::with_bus(bus),
         shutdown.clone(),
     ));
     let graph = loop {
@@ -156,13 +157,10 @@ pub async fn start(options: Options) -> Feed {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
 
-    let database = photoshare_db::Database::open_for_service(
-        photoshare_feed::SERVICE,
-        &config,
-        photoshare_feed_store::MIGRATIONS,
-    )
-    .await
-    .unwrap();
+    let database =
+        photoshare_runtime::resolve::database("feed", &config, photoshare_feed_store::MIGRATIONS)
+            .await
+            .unwrap();
     let posts: Arc<dyn PostStore> = Arc::new(SqlPostStore::new(database));
     let cache: Arc<dyn FeedCache> = match options.cache {
         CacheKind::Memory => Arc::new(MemoryCache::new(
@@ -171,7 +169,7 @@ pub async fn start(options: Options) -> Feed {
         )),
         CacheKind::Redis => redis_cache(options.cache_cap).await,
     };
-    let stores = photoshare_feed::Stores::from_parts(cache.clone(), posts.clone());
+    let stores = photoshare_runtime::FeedStores::from_parts(cache.clone(), posts.clone());
     let reader = photoshare_feed::reader(&config, &stores).unwrap();
     let fan_out = photoshare_feed::fan_out(&config, &stores).unwrap();
     Feed {

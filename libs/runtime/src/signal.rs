@@ -1,5 +1,7 @@
 //! The signal that starts a graceful shutdown: SIGTERM (what Kubernetes sends) or Ctrl-C.
 
+use tokio_util::sync::CancellationToken;
+
 /// Resolves when the process is asked to stop.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
@@ -23,9 +25,9 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown requested");
 }
 
-/// A token cancelled when the process is asked to stop: hand it to `serve` functions.
-pub fn cancel_on_signal() -> tokio_util::sync::CancellationToken {
-    let token = tokio_util::sync::CancellationToken::new();
+/// A token cancelled when the process is asked to stop.
+pub fn cancel_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
     let trigger = token.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
