@@ -26,10 +26,10 @@ mod tasks;
 pub use context::{ServiceContext, SharedBackends};
 pub use error::RuntimeError;
 pub use grpc::lazy_channel;
-pub use ops::{ops_router, Checks, Readiness};
+pub use ops::Readiness;
 pub use resolve::FeedStores;
-pub use serve::{bind, bind_for_dev, main, migrate, open_database, run, serve, serve_configured};
-pub use signal::{cancel_on_signal, shutdown_signal};
+pub use serve::{bind_for_dev, main, migrate, open_database, run, serve, serve_configured};
+pub use signal::shutdown_signal;
 pub use spec::{DatabaseSpec, Dev, ServiceSpec};
 
 /// Re-exported so that a spec can write `start: |context| Box::pin(start(context))`.

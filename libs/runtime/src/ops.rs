@@ -22,10 +22,10 @@ pub trait Readiness: Send + Sync + 'static {
 /// The checks of everything a service's context opened, plus any the service adds: ready when
 /// every one passes.
 #[derive(Clone, Default)]
-pub struct Checks(Arc<Mutex<Vec<Arc<dyn Readiness>>>>);
+pub(crate) struct Checks(Arc<Mutex<Vec<Arc<dyn Readiness>>>>);
 
 impl Checks {
-    pub fn add(&self, check: Arc<dyn Readiness>) {
+    pub(crate) fn add(&self, check: Arc<dyn Readiness>) {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -80,7 +80,7 @@ struct OpsState {
 
 /// `/livez` (the process answers), `/readyz` (`readiness` passes) and `/metrics` (`metrics` in
 /// the Prometheus text format).
-pub fn ops_router(readiness: Arc<dyn Readiness>, metrics: Metrics) -> Router {
+pub(crate) fn ops_router(readiness: Arc<dyn Readiness>, metrics: Metrics) -> Router {
     Router::new()
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

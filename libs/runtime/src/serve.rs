@@ -18,7 +18,7 @@ use crate::tasks::{catching_panics, RelayTask, Tasks};
 use crate::{resolve, Dev, RuntimeError, ServiceSpec};
 
 /// Binds `addr` for a service.
-pub async fn bind(addr: SocketAddr) -> Result<TcpListener, RuntimeError> {
+async fn bind(addr: SocketAddr) -> Result<TcpListener, RuntimeError> {
     TcpListener::bind(addr)
         .await
         .map_err(|source| RuntimeError::Bind {
@@ -151,7 +151,7 @@ pub async fn serve_configured(
 /// Runs `spec` as a process: logs and traces as configured, until SIGTERM or Ctrl-C.
 pub async fn run(spec: &'static ServiceSpec, config: Config) -> Result<(), RuntimeError> {
     let _telemetry = photoshare_telemetry::init(spec.name, &config.telemetry)?;
-    serve_configured(spec, config, crate::cancel_on_signal()).await
+    serve_configured(spec, config, crate::signal::cancel_on_signal()).await
 }
 
 /// The whole `main` of a service's own binary: configuration from `PHOTOSHARE_*` and the file

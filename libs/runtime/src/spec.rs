@@ -38,6 +38,17 @@ pub struct DatabaseSpec {
     pub used: fn(&Config) -> bool,
 }
 
+impl DatabaseSpec {
+    /// A database the service owns alone, used by every configuration.
+    pub const fn owned(name: &'static str, migrations: &'static [MigrationFile]) -> DatabaseSpec {
+        DatabaseSpec {
+            name,
+            migrations,
+            used: crate::resolve::always,
+        }
+    }
+}
+
 /// How `photoshare dev`, which runs every service in one process, runs this one.
 pub enum Dev {
     /// On a loopback port the OS picks, when `runs` says so; `announce` writes its URL
@@ -62,6 +73,16 @@ impl std::fmt::Debug for ServiceSpec {
             )
             .field("outbox_relay", &self.outbox_relay)
             .finish_non_exhaustive()
+    }
+}
+
+impl Dev {
+    /// Always run, on a loopback port that `announce` tells the others.
+    pub const fn loopback(announce: fn(&mut Config, &str)) -> Dev {
+        Dev::Loopback {
+            runs: crate::resolve::always,
+            announce,
+        }
     }
 }
 

@@ -10,19 +10,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use photoshare_config::Config;
 use photoshare_db::{embed_migrations, Database, MigrationFile};
-use photoshare_events::{EventBus, Handler, HandlerError, LocalLog, Message, Subscription as _};
+use photoshare_events::{EventBus, Handler, HandlerError, LocalLog, Message};
 use photoshare_runtime::{
-    resolve, DatabaseSpec, Dev, RuntimeError, ServiceContext, ServiceSpec, SharedBackends,
+    DatabaseSpec, Dev, RuntimeError, ServiceContext, ServiceSpec, SharedBackends,
 };
 use tokio_util::sync::CancellationToken;
 
 static MIGRATIONS: &[MigrationFile] = embed_migrations!("migrations", 1 => "0001_outbox");
 
-const DATABASE: DatabaseSpec = DatabaseSpec {
-    name: "lifecycle",
-    migrations: MIGRATIONS,
-    used: resolve::always,
-};
+const DATABASE: DatabaseSpec = DatabaseSpec::owned("lifecycle", MIGRATIONS);
 
 /// A spec of a test service with a database and an outbox relay, started by `start`.
 const fn spec(

@@ -15,7 +15,7 @@ pub mod store;
 
 use photoshare_db::{embed_migrations, MigrationFile};
 use photoshare_proto::engagement::v1::engagement_server::EngagementServer;
-use photoshare_runtime::{resolve, DatabaseSpec, Dev, RuntimeError, ServiceContext, ServiceSpec};
+use photoshare_runtime::{DatabaseSpec, Dev, RuntimeError, ServiceContext, ServiceSpec};
 
 pub use error::EngagementError;
 pub use service::EngagementService;
@@ -27,17 +27,10 @@ pub static MIGRATIONS: &[MigrationFile] =
 /// `photoshare serve engagement`.
 pub static SPEC: ServiceSpec = ServiceSpec {
     name: "engagement",
-    database: Some(DatabaseSpec {
-        name: "engagement",
-        migrations: MIGRATIONS,
-        used: resolve::always,
-    }),
+    database: Some(DatabaseSpec::owned("engagement", MIGRATIONS)),
     outbox_relay: true,
     listen: |config| config.engagement.listen,
-    dev: Dev::Loopback {
-        runs: resolve::always,
-        announce: |config, url| config.gateway.engagement_url = url.to_owned(),
-    },
+    dev: Dev::loopback(|config, url| config.gateway.engagement_url = url.to_owned()),
     start: |context| Box::pin(start(context)),
 };
 

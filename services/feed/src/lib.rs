@@ -49,10 +49,7 @@ pub static SPEC: ServiceSpec = ServiceSpec {
     database: Some(DATABASE),
     outbox_relay: false,
     listen: |config| config.feed.listen,
-    dev: Dev::Loopback {
-        runs: resolve::always,
-        announce: |config, url| config.gateway.feed_url = url.to_owned(),
-    },
+    dev: Dev::loopback(|config, url| config.gateway.feed_url = url.to_owned()),
     start: |context| Box::pin(start(context)),
 };
 

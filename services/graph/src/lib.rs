@@ -16,7 +16,7 @@ pub mod store;
 
 use photoshare_db::{embed_migrations, MigrationFile};
 use photoshare_proto::graph::v1::graph_server::GraphServer;
-use photoshare_runtime::{resolve, DatabaseSpec, Dev, RuntimeError, ServiceContext, ServiceSpec};
+use photoshare_runtime::{DatabaseSpec, Dev, RuntimeError, ServiceContext, ServiceSpec};
 
 pub use error::GraphError;
 pub use service::GraphService;
@@ -27,20 +27,13 @@ pub static MIGRATIONS: &[MigrationFile] =
 /// The graph service: database `<prefix>graph` with its outbox, `photoshare serve graph`.
 pub static SPEC: ServiceSpec = ServiceSpec {
     name: "graph",
-    database: Some(DatabaseSpec {
-        name: "graph",
-        migrations: MIGRATIONS,
-        used: resolve::always,
-    }),
+    database: Some(DatabaseSpec::owned("graph", MIGRATIONS)),
     outbox_relay: true,
     listen: |config| config.graph.listen,
-    dev: Dev::Loopback {
-        runs: resolve::always,
-        announce: |config, url| {
-            config.gateway.graph_url = url.to_owned();
-            config.feed.graph_url = url.to_owned();
-        },
-    },
+    dev: Dev::loopback(|config, url| {
+        config.gateway.graph_url = url.to_owned();
+        config.feed.graph_url = url.to_owned();
+    }),
     start: |context| Box::pin(start(context)),
 };
 

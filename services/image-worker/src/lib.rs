@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use photoshare_proto::media::v1::media_client::MediaClient;
 use photoshare_proto::topics;
-use photoshare_runtime::{resolve, Dev, RuntimeError, ServiceContext, ServiceSpec};
+use photoshare_runtime::{Dev, RuntimeError, ServiceContext, ServiceSpec};
 use photoshare_telemetry::grpc::ClientInterceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -34,10 +34,8 @@ pub static SPEC: ServiceSpec = ServiceSpec {
     database: None,
     outbox_relay: false,
     listen: |config| config.image_worker.listen,
-    dev: Dev::Loopback {
-        runs: resolve::always,
-        announce: |_, _| {},
-    },
+    // Nobody calls it; its port serves the ops endpoints.
+    dev: Dev::loopback(|_, _| {}),
     start: |context| Box::pin(start(context)),
 };
 

@@ -14,7 +14,7 @@ pub mod store;
 
 use photoshare_db::{embed_migrations, MigrationFile};
 use photoshare_proto::media::v1::media_server::MediaServer;
-use photoshare_runtime::{resolve, DatabaseSpec, Dev, RuntimeError, ServiceContext, ServiceSpec};
+use photoshare_runtime::{DatabaseSpec, Dev, RuntimeError, ServiceContext, ServiceSpec};
 
 pub use error::MediaError;
 pub use service::MediaService;
@@ -26,20 +26,13 @@ pub static MIGRATIONS: &[MigrationFile] =
 /// `photoshare serve media`.
 pub static SPEC: ServiceSpec = ServiceSpec {
     name: "media",
-    database: Some(DatabaseSpec {
-        name: "media",
-        migrations: MIGRATIONS,
-        used: resolve::always,
-    }),
+    database: Some(DatabaseSpec::owned("media", MIGRATIONS)),
     outbox_relay: true,
     listen: |config| config.media.listen,
-    dev: Dev::Loopback {
-        runs: resolve::always,
-        announce: |config, url| {
-            config.gateway.media_url = url.to_owned();
-            config.image_worker.media_url = url.to_owned();
-        },
-    },
+    dev: Dev::loopback(|config, url| {
+        config.gateway.media_url = url.to_owned();
+        config.image_worker.media_url = url.to_owned();
+    }),
     start: |context| Box::pin(start(context)),
 };
 

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use photoshare_db::{embed_migrations, MigrationFile};
 use photoshare_proto::users::v1::users_server::UsersServer;
-use photoshare_runtime::{resolve, DatabaseSpec, Dev, RuntimeError, ServiceContext, ServiceSpec};
+use photoshare_runtime::{DatabaseSpec, Dev, RuntimeError, ServiceContext, ServiceSpec};
 
 pub use error::UsersError;
 pub use service::UsersService;
@@ -29,17 +29,10 @@ pub static MIGRATIONS: &[MigrationFile] =
 /// The users service: database `<prefix>users`, `photoshare serve users`.
 pub static SPEC: ServiceSpec = ServiceSpec {
     name: "users",
-    database: Some(DatabaseSpec {
-        name: "users",
-        migrations: MIGRATIONS,
-        used: resolve::always,
-    }),
+    database: Some(DatabaseSpec::owned("users", MIGRATIONS)),
     outbox_relay: false,
     listen: |config| config.users.listen,
-    dev: Dev::Loopback {
-        runs: resolve::always,
-        announce: |config, url| config.gateway.users_url = url.to_owned(),
-    },
+    dev: Dev::loopback(|config, url| config.gateway.users_url = url.to_owned()),
     start: |context| Box::pin(start(context)),
 };
 
