@@ -33,6 +33,7 @@ enum Command {
     },
     /// Run one service from configuration (for containers).
     Serve {
+        /// One of the services of the registry (`photoshare::SERVICES`).
         #[arg(value_parser = clap::builder::PossibleValuesParser::new(photoshare::service_names()))]
         service: String,
     },
@@ -80,5 +81,25 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_accepts_exactly_the_registrys_names() {
+        for name in photoshare::service_names() {
+            let parsed = Cli::try_parse_from(["photoshare", "serve", name]);
+            assert!(
+                matches!(parsed, Ok(Cli { command: Command::Serve { ref service }, .. }) if service == name),
+                "{name} refused"
+            );
+        }
+        let refused = Cli::try_parse_from(["photoshare", "serve", "notifications"])
+            .err()
+            .expect("an unknown service is refused");
+        assert_eq!(refused.kind(), clap::error::ErrorKind::InvalidValue);
     }
 }

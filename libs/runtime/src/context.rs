@@ -3,7 +3,7 @@
 //! metrics registry, its shutdown signal, and helpers to serve and to consume.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use photoshare_config::Config;
 use photoshare_db::Database;
@@ -69,6 +69,7 @@ pub struct ServiceContext {
     pub(crate) outbox: Option<Arc<Notify>>,
     pub(crate) shared: SharedBackends,
     pub(crate) bus: Arc<OnceCell<Arc<dyn EventBus>>>,
+    pub(crate) ids: OnceLock<Arc<IdGenerator>>,
     pub(crate) metrics: Metrics,
     pub(crate) checks: Checks,
     pub(crate) shutdown: CancellationToken,
@@ -108,10 +109,17 @@ impl ServiceContext {
             .ok_or_else(|| self.undeclared("an outbox relay"))
     }
 
-    /// Ids from the configured worker number (`PHOTOSHARE_NODE_ID`), or a random one.
+    /// The service's id generator, on the configured worker number (`PHOTOSHARE_NODE_ID`) or a
+    /// random one. One per service: two generators on one worker number could repeat ids.
     pub fn ids(&self) -> Result<Arc<IdGenerator>, RuntimeError> {
+        if let Some(ids) = self.ids.get() {
+            return Ok(ids.clone());
+        }
         let worker = WorkerId::configured_or_random(self.config.node_id)?;
-        Ok(Arc::new(IdGenerator::new(worker)))
+        Ok(self
+            .ids
+            .get_or_init(|| Arc::new(IdGenerator::new(worker)))
+            .clone())
     }
 
     /// The event bus: the one this process shares, or the configured one.

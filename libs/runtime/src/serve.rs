@@ -3,7 +3,7 @@
 //! server returns), stop its tasks, stop the relay (after a last pass), close the database.
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use photoshare_config::Config;
 use photoshare_db::Database;
@@ -129,6 +129,7 @@ async fn start(
         outbox,
         shared,
         bus,
+        ids: OnceLock::new(),
         metrics: Metrics::new(),
         checks,
         shutdown,

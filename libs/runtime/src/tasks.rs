@@ -75,8 +75,17 @@ impl Tasks {
             std::mem::take(&mut *self.running.lock().unwrap_or_else(PoisonError::into_inner));
         let mut outcome = Ok(());
         while let Some(joined) = running.join_next().await {
-            // A task is only ever aborted by dropping the set, which cannot happen here.
-            let finished = joined.unwrap_or(Ok(()));
+            let finished = match joined {
+                Ok(finished) => finished,
+                // Panics are caught inside the task; this is one that escaped (from a drop).
+                Err(error) if error.is_panic() => Err(RuntimeError::panicked(
+                    self.service,
+                    "task",
+                    &*error.into_panic(),
+                )),
+                // Only dropping the set aborts a task, and the set is here.
+                Err(_) => Ok(()),
+            };
             if outcome.is_ok() {
                 outcome = finished;
             }
