@@ -110,6 +110,27 @@ mod tests {
         }
     }
 
+    /// Moved from the gateway, whose paths and bodies this rule reads.
+    #[test]
+    fn ids_are_decimal_u64s() {
+        assert_eq!(
+            parse_decimal_id("1739182374651904"),
+            Some(1_739_182_374_651_904)
+        );
+        assert_eq!(parse_decimal_id("18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            "",
+            "+12",
+            "-1",
+            "12a",
+            " 12",
+            "0x1f",
+            "18446744073709551616",
+        ] {
+            assert_eq!(parse_decimal_id(bad), None, "{bad:?}");
+        }
+    }
+
     #[test]
     fn ids_are_json_strings_both_ways() {
         let id = PhotoId(18_446_744_073_709_551_615);

@@ -7,22 +7,13 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_scalar::{Scalar, Servable};
 
-use crate::models;
-use crate::problem::Problem;
-use crate::routes::ROUTES;
+use crate::routes::Operations;
 
-/// What the document says beyond its operations; [`RouteTable`] adds those from [`ROUTES`].
-/// A schema that only a new operation uses must be listed here (a test finds dangling `$ref`s).
+/// What the document says beyond its operations; [`RouteTable`] adds those, with every schema
+/// they use, from the route table.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "photoshare API", version = "1", description = "The REST API of the photoshare mobile app. Errors are application/problem+json with a stable `code`."),
-    components(schemas(
-        models::SignUpBody, models::LoginBody, models::RefreshBody, models::UpdateMeBody,
-        models::Session, models::Me, models::Profile, models::Relationship, models::UserSummary, Problem,
-        models::CreateUploadBody, models::Upload, models::CreatePhotoBody, models::UpdatePhotoBody,
-        models::Photo, models::PhotoStatus, models::Placeholder, models::Variant, models::PhotoPage,
-        models::FollowAnswer, models::UserPage, models::CommentBody, models::Comment, models::CommentPage
-    )),
     modifiers(&RouteTable, &BearerAuth),
     tags(
         (name = "auth", description = "Accounts and sessions"), (name = "feed", description = "The home feed"), (name = "users", description = "Profiles"),
@@ -40,10 +31,7 @@ struct RouteTable;
 
 impl Modify for RouteTable {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for route in ROUTES {
-            let (path, methods, operation) = route.documentation();
-            openapi.paths.add_path_operation(path, methods, operation);
-        }
+        openapi.merge(Operations::openapi());
     }
 }
 
@@ -83,7 +71,7 @@ pub fn scalar() -> Scalar<utoipa::openapi::OpenApi> {
 mod tests {
     use super::*;
 
-    /// A handler left out of `paths(...)` is served but undocumented; nothing else notices.
+    /// The photo routes and the schemas they answer with, as the app's client generator reads them.
     #[test]
     fn uploads_and_photos_are_documented() {
         let document = serde_json::to_value(ApiDoc::openapi()).unwrap();
@@ -110,8 +98,8 @@ mod tests {
         );
     }
 
-    /// Schemas are listed by hand in `components(...)`; one a new route needs and nobody listed
-    /// would leave the app's generated client with a dangling reference.
+    /// utoipa collects the schemas that the operations name; one it missed (a type named only
+    /// through another's `value_type`, say) would leave the app's client with a dangling reference.
     #[test]
     fn every_reference_resolves() {
         let document = serde_json::to_value(ApiDoc::openapi()).unwrap();

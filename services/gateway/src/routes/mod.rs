@@ -9,6 +9,7 @@ pub mod auth;
 pub mod docs;
 pub mod feed;
 pub mod ops;
+pub mod path_id;
 pub mod photos;
 pub mod social;
 pub mod uploads;
@@ -16,26 +17,24 @@ pub mod users;
 
 use actix_web::http::Method;
 use actix_web::web;
-use utoipa::openapi::path::{HttpMethod, Operation};
+use utoipa::openapi::path::HttpMethod;
 
-/// One operation of the API: a handler and its OpenAPI description, which holds its path and
-/// method.
+/// One operation of the API: a handler, served at the path and method its `#[utoipa::path]`
+/// declares.
 #[derive(Clone, Copy)]
 pub struct Route {
     path: fn() -> String,
     methods: fn() -> Vec<HttpMethod>,
-    operation: fn() -> Operation,
     serve: fn(actix_web::Route) -> actix_web::Route,
 }
 
 impl Route {
-    /// The route described by `Doc` (the `__path_<handler>` that `#[utoipa::path]` writes) and
+    /// The route declared by `Doc` (the `__path_<handler>` that `#[utoipa::path]` writes) and
     /// answered by what `serve` adds to an `actix_web::Route`.
     const fn new<Doc: utoipa::Path>(serve: fn(actix_web::Route) -> actix_web::Route) -> Route {
         Route {
             path: Doc::path,
             methods: Doc::methods,
-            operation: Doc::operation,
             serve,
         }
     }
@@ -49,57 +48,61 @@ impl Route {
     pub fn methods(&self) -> Vec<Method> {
         (self.methods)().into_iter().map(http_method).collect()
     }
-
-    /// Its OpenAPI description: `(path, methods, operation)`.
-    pub(crate) fn documentation(&self) -> (String, Vec<HttpMethod>, Operation) {
-        ((self.path)(), (self.methods)(), (self.operation)())
-    }
 }
 
-/// `route!(module::handler)`: the table entry of a handler annotated with `#[utoipa::path]`.
-macro_rules! route {
-    ($module:ident :: $handler:ident) => {
-        pastey::paste! {
-            Route::new::<$module::[<__path_ $handler>]>(|route| route.to($module::$handler))
-        }
+/// `route_table!(module::handler, ...)`: [`ROUTES`] for the router and [`Operations`] for the
+/// document, from one list of handlers annotated with `#[utoipa::path]`.
+macro_rules! route_table {
+    ($($module:ident :: $handler:ident),+ $(,)?) => {
+        /// Every operation the gateway serves, in API.md's order.
+        pub const ROUTES: &[Route] = &[$(
+            pastey::paste! {
+                Route::new::<$module::[<__path_ $handler>]>(|route| route.to($module::$handler))
+            }
+        ),+];
+
+        /// The same operations as OpenAPI paths, with their tags and the schemas they use;
+        /// `docs` adds the rest of the document.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($module::$handler),+))]
+        pub struct Operations;
     };
 }
 
-/// Every operation the gateway serves, in API.md's order.
-pub const ROUTES: &[Route] = &[
-    route!(auth::signup),
-    route!(auth::login),
-    route!(auth::refresh),
-    route!(auth::logout),
-    route!(auth::jwks),
-    route!(users::get_me),
-    route!(users::update_me),
-    route!(users::get_profile),
-    route!(uploads::create_upload),
-    route!(photos::create_photo),
-    route!(photos::get_photo),
-    route!(photos::update_photo),
-    route!(photos::delete_photo),
-    route!(photos::list_user_photos),
-    route!(social::follow),
-    route!(social::unfollow),
-    route!(social::followers),
-    route!(social::following),
-    route!(social::follow_requests),
-    route!(social::approve),
-    route!(social::deny),
-    route!(feed::home_feed),
-    route!(social::like),
-    route!(social::unlike),
-    route!(social::likes),
-    route!(social::comment),
-    route!(social::comments),
-    route!(social::delete_comment),
-    route!(ops::livez),
-    route!(ops::readyz),
-    route!(ops::metrics),
-    route!(docs::openapi_json),
-];
+route_table!(
+    auth::signup,
+    auth::login,
+    auth::refresh,
+    auth::logout,
+    auth::jwks,
+    users::get_me,
+    users::update_me,
+    users::get_profile,
+    uploads::create_upload,
+    photos::create_photo,
+    photos::get_photo,
+    photos::update_photo,
+    photos::delete_photo,
+    photos::list_user_photos,
+    social::follow,
+    social::unfollow,
+    social::followers,
+    social::following,
+    social::follow_requests,
+    social::approve,
+    social::deny,
+    feed::home_feed,
+    social::like,
+    social::unlike,
+    social::likes,
+    social::comment,
+    social::comments,
+    social::delete_comment,
+    ops::livez,
+    ops::readyz,
+    ops::metrics,
+    docs::openapi_json,
+);
 
 /// Installs [`ROUTES`] and the `/docs` page (the document's own viewer, not an operation).
 ///
@@ -166,14 +169,32 @@ mod tests {
     }
 
     #[test]
-    fn operation_ids_are_unique() {
-        let mut seen = HashSet::new();
-        for route in ROUTES {
-            let (path, _, operation) = route.documentation();
-            let id = operation
-                .operation_id
-                .expect("utoipa names every operation");
-            assert!(seen.insert(id.clone()), "{id} ({path}) twice");
+    fn the_document_lists_exactly_the_table() {
+        use utoipa::OpenApi;
+        let document = Operations::openapi();
+        let mut documented = HashSet::new();
+        let mut operation_ids = HashSet::new();
+        for (path, item) in document.paths.paths {
+            for (method, operation) in [
+                (Method::GET, item.get),
+                (Method::PUT, item.put),
+                (Method::POST, item.post),
+                (Method::DELETE, item.delete),
+                (Method::PATCH, item.patch),
+            ] {
+                if let Some(operation) = operation {
+                    let id = operation
+                        .operation_id
+                        .expect("utoipa names every operation");
+                    assert!(operation_ids.insert(id.clone()), "{id} twice");
+                    documented.insert((path.clone(), method));
+                }
+            }
         }
+        let served: HashSet<_> = ROUTES
+            .iter()
+            .flat_map(|route| route.methods().into_iter().map(|m| (route.path(), m)))
+            .collect();
+        assert_eq!(documented, served);
     }
 }
