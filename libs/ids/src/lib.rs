@@ -10,7 +10,7 @@ mod generator;
 mod typed;
 
 pub use generator::{IdGenerator, WorkerId, WorkerIdOutOfRange};
-pub use typed::{parse_decimal_id, ParseIdError, SessionId, UserId};
+pub use typed::{parse_decimal_id, CommentId, ParseIdError, PhotoId, SessionId, UploadId, UserId};
 
 /// 2025-01-01T00:00:00Z. 41 bits of milliseconds from here last until the year 2094.
 pub const EPOCH_UNIX_MS: u64 = 1_735_689_600_000;

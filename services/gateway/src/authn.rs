@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::{web, FromRequest, HttpRequest};
 use photoshare_auth::{JwkSet, TokenVerifier};
+use photoshare_ids::UserId;
 use photoshare_proto::users::v1::GetJwksRequest;
 
 use crate::clients::Users;
@@ -105,7 +106,6 @@ impl KeyCache {
         })?;
         let user_id = claims
             .user_id()
-            .map(|id| id.0)
             .ok_or_else(|| ApiError::unauthorized("bad subject"))?;
         Ok(Caller { user_id })
     }
@@ -114,7 +114,7 @@ impl KeyCache {
 /// An authenticated caller. Taking it as a handler argument makes the route require a token.
 #[derive(Debug, Clone, Copy)]
 pub struct Caller {
-    pub user_id: u64,
+    pub user_id: UserId,
 }
 
 impl FromRequest for Caller {

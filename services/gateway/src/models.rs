@@ -1,7 +1,9 @@
 //! The JSON shapes of the public API (API.md), with their OpenAPI schemas. Request bodies reject
-//! unknown fields; ids are strings because JavaScript cannot hold 64-bit integers.
+//! unknown fields; ids are typed (`photoshare_ids`) and travel as strings because JavaScript
+//! cannot hold 64-bit integers.
 
-use photoshare_proto::common::v1::PageRequest;
+use photoshare_ids::UserId;
+use photoshare_proto::common::v1::{PageInfo, PageRequest};
 use photoshare_proto::users::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -75,8 +77,8 @@ pub struct Relationship {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Profile {
-    #[schema(example = "1739182374651904")]
-    pub id: String,
+    #[schema(value_type = String, example = "1739182374651904")]
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub bio: String,
@@ -97,7 +99,8 @@ pub struct Me {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserSummary {
-    pub id: String,
+    #[schema(value_type = String, example = "1739182374651904")]
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
 }
@@ -125,7 +128,7 @@ impl Profile {
     /// The profile of `user` without graph data: zero counts, no relationship.
     pub fn from_user(user: &pb::User) -> Profile {
         Profile {
-            id: user.id.to_string(),
+            id: UserId::from(user.id),
             username: user.username.clone(),
             display_name: user.display_name.clone(),
             bio: user.bio.clone(),
@@ -141,7 +144,7 @@ impl Profile {
 impl UserSummary {
     pub fn from_user(user: &pb::User) -> UserSummary {
         UserSummary {
-            id: user.id.to_string(),
+            id: UserId::from(user.id),
             username: user.username.clone(),
             display_name: user.display_name.clone(),
         }
@@ -152,16 +155,6 @@ impl Me {
     pub fn from_user(user: &pb::User) -> Me {
         Me {
             profile: Profile::from_user(user),
-            email: user.email.clone(),
-        }
-    }
-
-    pub fn from_user_and_graph(
-        user: &pb::User,
-        graph: Option<&photoshare_proto::graph::v1::Relationship>,
-    ) -> Me {
-        Me {
-            profile: Profile::from_user_and_graph(user, graph),
             email: user.email.clone(),
         }
     }
@@ -213,6 +206,13 @@ impl ListParams {
             limit,
         })
     }
+}
+
+/// The `next_cursor` of a page: the services say "no next page" with an empty cursor, the API
+/// says it with `null`.
+pub fn next_cursor(page: Option<PageInfo>) -> Option<String> {
+    page.map(|page| page.next_cursor)
+        .filter(|cursor| !cursor.is_empty())
 }
 
 #[cfg(test)]

@@ -5,18 +5,20 @@
 
 use std::collections::HashMap;
 
+use photoshare_ids::{PhotoId, UserId};
 use photoshare_proto::graph::v1::{BatchRelationshipsRequest, Relationship};
 use photoshare_proto::media::v1 as media;
-use photoshare_proto::users::v1::{self as users, User};
+use photoshare_proto::users::v1::User;
 use photoshare_proto::ErrorCode;
 
+use crate::clients::users_by_ids;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
 /// The viewer's relationships to `user_ids` (with their counts), in one graph call.
 pub async fn relationships(
     state: &AppState,
-    viewer: u64,
+    viewer: UserId,
     user_ids: Vec<u64>,
 ) -> Result<HashMap<u64, Relationship>, ApiError> {
     if user_ids.is_empty() {
@@ -26,7 +28,7 @@ pub async fn relationships(
         .graph
         .clone()
         .batch_relationships(BatchRelationshipsRequest {
-            viewer_id: viewer,
+            viewer_id: viewer.get(),
             user_ids,
         })
         .await?
@@ -39,15 +41,15 @@ pub async fn relationships(
 }
 
 /// May `viewer` see what `owner` shares? `relationship` is the viewer's to the owner.
-pub fn may_see(viewer: u64, owner: &User, relationship: Option<&Relationship>) -> bool {
-    !owner.is_private || owner.id == viewer || relationship.is_some_and(|r| r.following)
+pub fn may_see(viewer: UserId, owner: &User, relationship: Option<&Relationship>) -> bool {
+    !owner.is_private || owner.id == viewer.get() || relationship.is_some_and(|r| r.following)
 }
 
 /// For list routes: `Ok` with the relationship when the viewer may see `owner`'s lists, else
 /// 403 `private_account`.
 pub async fn require_list_access(
     state: &AppState,
-    viewer: u64,
+    viewer: UserId,
     owner: &User,
 ) -> Result<Option<Relationship>, ApiError> {
     let relationship = relationships(state, viewer, vec![owner.id])
@@ -69,34 +71,20 @@ pub async fn require_list_access(
 /// The photo if the caller may see it; otherwise 404, exactly as for a photo that does not exist.
 pub async fn visible_photo(
     state: &AppState,
-    viewer: u64,
-    photo_id: u64,
+    viewer: UserId,
+    photo_id: PhotoId,
 ) -> Result<media::Photo, ApiError> {
     let photo = state
         .media
         .clone()
         .get_photo(media::GetPhotoRequest {
-            viewer_id: viewer,
-            photo_id,
+            viewer_id: viewer.get(),
+            photo_id: photo_id.get(),
         })
         .await?
         .into_inner();
-    let author = state
-        .users
-        .clone()
-        .batch_get_users(users::BatchGetUsersRequest {
-            ids: vec![photo.author_id],
-            usernames: Vec::new(),
-        })
-        .await?
-        .into_inner()
-        .users
-        .pop()
-        .ok_or_else(|| ApiError::not_found("no such photo"))?;
-    if visible_authors(state, viewer, vec![author])
-        .await?
-        .is_empty()
-    {
+    let authors = users_by_ids(&state.users, vec![photo.author_id]).await?;
+    if visible_authors(state, viewer, authors).await?.is_empty() {
         return Err(ApiError::not_found("no such photo"));
     }
     Ok(photo)
@@ -106,12 +94,12 @@ pub async fn visible_photo(
 /// private authors other than the viewer; public ones need no question.
 pub async fn visible_authors(
     state: &AppState,
-    viewer: u64,
+    viewer: UserId,
     authors: Vec<User>,
 ) -> Result<Vec<User>, ApiError> {
     let private_others: Vec<u64> = authors
         .iter()
-        .filter(|author| author.is_private && author.id != viewer)
+        .filter(|author| author.is_private && author.id != viewer.get())
         .map(|author| author.id)
         .collect();
     let relationships = relationships(state, viewer, private_others).await?;
@@ -143,18 +131,18 @@ mod tests {
 
     #[test]
     fn public_accounts_are_seen_by_everyone() {
-        assert!(may_see(1, &user(2, false), None));
+        assert!(may_see(UserId(1), &user(2, false), None));
     }
 
     #[test]
     fn private_accounts_are_seen_by_themselves_and_approved_followers_only() {
         let owner = user(2, true);
-        assert!(may_see(2, &owner, None));
-        assert!(may_see(1, &owner, Some(&following(true))));
+        assert!(may_see(UserId(2), &owner, None));
+        assert!(may_see(UserId(1), &owner, Some(&following(true))));
         assert!(
-            !may_see(1, &owner, Some(&following(false))),
+            !may_see(UserId(1), &owner, Some(&following(false))),
             "a pending request is not enough"
         );
-        assert!(!may_see(1, &owner, None));
+        assert!(!may_see(UserId(1), &owner, None));
     }
 }

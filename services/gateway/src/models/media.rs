@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
+use photoshare_ids::{PhotoId, UploadId};
 use photoshare_proto::media::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -26,8 +27,8 @@ pub struct CreateUploadBody {
 /// Where and how to PUT the image bytes, straight to object storage.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Upload {
-    #[schema(example = "1739182374651904")]
-    pub upload_id: String,
+    #[schema(value_type = String, example = "1739182374651904")]
+    pub upload_id: UploadId,
     /// Presigned; works until `expires_at`.
     pub url: String,
     /// Always `PUT`.
@@ -43,8 +44,8 @@ pub struct Upload {
 #[serde(deny_unknown_fields)]
 pub struct CreatePhotoBody {
     /// From `POST /v1/uploads`, once the bytes are PUT. One upload makes at most one photo.
-    #[schema(example = "1739182374651904")]
-    pub upload_id: String,
+    #[schema(value_type = String, example = "1739182374651904")]
+    pub upload_id: UploadId,
     /// At most 2200 characters; its `#hashtags` and `@mentions` are picked out.
     pub caption: Option<String>,
     /// At most 1000 characters.
@@ -110,8 +111,8 @@ pub struct Variant {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Photo {
-    #[schema(example = "1739182374651904")]
-    pub id: String,
+    #[schema(value_type = String, example = "1739182374651904")]
+    pub id: PhotoId,
     pub author: UserSummary,
     pub caption: String,
     pub alt_text: String,
@@ -159,7 +160,7 @@ pub struct PhotoPage {
 impl Upload {
     pub fn from_proto(upload: pb::Upload) -> Upload {
         Upload {
-            upload_id: upload.id.to_string(),
+            upload_id: UploadId::from(upload.id),
             url: upload.url,
             method: upload.method,
             headers: upload.headers.into_iter().collect(),
@@ -181,7 +182,7 @@ impl Photo {
             }
         });
         Photo {
-            id: photo.id.to_string(),
+            id: PhotoId::from(photo.id),
             author,
             caption: photo.caption,
             alt_text: photo.alt_text,
@@ -240,7 +241,7 @@ mod tests {
 
     fn author() -> UserSummary {
         UserSummary {
-            id: "42".to_owned(),
+            id: photoshare_ids::UserId(42),
             username: "ann.lee".to_owned(),
             display_name: "Ann".to_owned(),
         }

@@ -1,5 +1,6 @@
 //! The JSON shapes of the social routes: follows, user lists, likes and comments (API.md).
 
+use photoshare_ids::{CommentId, PhotoId};
 use photoshare_proto::engagement::v1 as engagement;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -32,8 +33,10 @@ pub struct CommentBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Comment {
-    pub id: String,
-    pub photo_id: String,
+    #[schema(value_type = String, example = "1739182374651904")]
+    pub id: CommentId,
+    #[schema(value_type = String, example = "1739182374651904")]
+    pub photo_id: PhotoId,
     pub author: UserSummary,
     pub text: String,
     /// RFC 3339, UTC.
@@ -43,8 +46,8 @@ pub struct Comment {
 impl Comment {
     pub fn from_proto(comment: engagement::Comment, author: UserSummary) -> Comment {
         Comment {
-            id: comment.id.to_string(),
-            photo_id: comment.photo_id.to_string(),
+            id: CommentId::from(comment.id),
+            photo_id: PhotoId::from(comment.photo_id),
             author,
             text: comment.text,
             created_at: rfc3339_utc(comment.created_at_ms),

@@ -116,7 +116,7 @@ pub async fn logout(
         .users
         .clone()
         .logout(pb::LogoutRequest {
-            user_id: caller.user_id,
+            user_id: caller.user_id.get(),
             refresh_token: body.into_inner().refresh_token,
         })
         .await?;

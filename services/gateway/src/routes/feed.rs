@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
+use photoshare_ids::UserId;
 use photoshare_proto::feed::v1 as feed_pb;
 use photoshare_proto::media::v1 as media_pb;
 
@@ -32,27 +33,32 @@ pub async fn home_feed(
         .feed
         .clone()
         .get_feed(feed_pb::GetFeedRequest {
-            reader_id: caller.user_id,
+            reader_id: caller.user_id.get(),
             page: Some(page),
         })
         .await?
         .into_inner();
-    let next_cursor = feed
-        .page
-        .map(|page| page.next_cursor)
-        .filter(|cursor| !cursor.is_empty());
     let order: Vec<u64> = feed.items.iter().map(|item| item.post_id).collect();
+    let photos = photos_in_order(&state, caller.user_id, order).await?;
+    let page = hydrate::photo_page(&state, caller.user_id, photos, feed.page).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// The photos with these ids, in this order, in one media call. Media answers in its own order
+/// and leaves out what is gone; the feed's order stands.
+async fn photos_in_order(
+    state: &AppState,
+    viewer: UserId,
+    order: Vec<u64>,
+) -> Result<Vec<media_pb::Photo>, ApiError> {
     if order.is_empty() {
-        return Ok(HttpResponse::Ok().json(PhotoPage {
-            items: Vec::new(),
-            next_cursor,
-        }));
+        return Ok(Vec::new());
     }
     let mut found: HashMap<u64, media_pb::Photo> = state
         .media
         .clone()
         .batch_get_photos(media_pb::BatchGetPhotosRequest {
-            viewer_id: caller.user_id,
+            viewer_id: viewer.get(),
             photo_ids: order.clone(),
         })
         .await?
@@ -61,24 +67,21 @@ pub async fn home_feed(
         .into_iter()
         .map(|photo| (photo.id, photo))
         .collect();
-    // Media answers in its own order and leaves out what is gone; the feed's order stands.
-    let photos = order.iter().filter_map(|id| found.remove(id)).collect();
-    let items = hydrate::photos(&state, caller.user_id, photos).await?;
-    Ok(HttpResponse::Ok().json(PhotoPage { items, next_cursor }))
+    Ok(order.iter().filter_map(|id| found.remove(id)).collect())
 }
 
 /// Puts a newly followed account's recent photos into the follower's feed before the follow is
 /// answered, so the next read shows them (API.md). Best effort: the `graph.followed` event does
 /// the same a moment later, so a failure here only delays them.
-pub async fn backfill(state: &AppState, follower: u64, followee: u64) {
+pub async fn backfill(state: &AppState, follower: UserId, followee: UserId) {
     let request = feed_pb::BackfillRequest {
-        follower_id: follower,
-        followee_id: followee,
+        follower_id: follower.get(),
+        followee_id: followee.get(),
     };
     if let Err(status) = state.feed.clone().backfill(request).await {
         tracing::warn!(
-            follower,
-            followee,
+            follower = follower.get(),
+            followee = followee.get(),
             message = status.message(),
             "feed backfill failed; the event will do it"
         );

@@ -5,12 +5,20 @@ use tokio::time::{timeout, Duration};
 
 use crate::state::AppState;
 
+/// The process is up.
+#[utoipa::path(get, path = "/livez", tag = "ops",
+    responses((status = 200, description = "`ok`", content_type = "text/plain")))]
 pub async fn livez() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
 /// Ready when every service the API needs answers: users (and the token keys are loaded) and
 /// media. Each check has 2 s; the answer names what is missing.
+#[utoipa::path(get, path = "/readyz", tag = "ops",
+    responses(
+        (status = 200, description = "`ready`", content_type = "text/plain"),
+        (status = 503, description = "`not ready: ` and what is missing", content_type = "text/plain"),
+    ))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let limit = Duration::from_secs(2);
     let users = timeout(limit, state.keys.fetch());
@@ -42,6 +50,9 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+/// Prometheus metrics of the gateway.
+#[utoipa::path(get, path = "/metrics", tag = "ops",
+    responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

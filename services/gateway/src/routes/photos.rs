@@ -3,14 +3,15 @@
 //! call it, and give every answer its authors through `hydrate`.
 
 use actix_web::{web, HttpResponse};
-use photoshare_ids::parse_decimal_id;
+use photoshare_ids::PhotoId;
 use photoshare_proto::media::v1 as pb;
-use photoshare_proto::users::v1 as users_pb;
 
 use crate::authn::Caller;
+use crate::clients::user_named;
 use crate::hydrate;
 use crate::models::{CreatePhotoBody, ListParams, Photo, PhotoPage, UpdatePhotoBody};
 use crate::problem::{ApiError, Problem};
+use crate::routes::path_id::PathId;
 use crate::state::AppState;
 use crate::visibility;
 
@@ -33,14 +34,12 @@ pub async fn create_photo(
     body: web::Json<CreatePhotoBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let upload_id = parse_decimal_id(&body.upload_id)
-        .ok_or_else(|| ApiError::validation("upload_id must be a decimal id"))?;
     let photo = state
         .media
         .clone()
         .create_photo(pb::CreatePhotoRequest {
-            user_id: caller.user_id,
-            upload_id,
+            user_id: caller.user_id.get(),
+            upload_id: body.upload_id.get(),
             caption: body.caption,
             alt_text: body.alt_text,
             location: body.location,
@@ -63,14 +62,14 @@ pub async fn create_photo(
 pub async fn get_photo(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    PathId(photo_id): PathId<PhotoId>,
 ) -> Result<HttpResponse, ApiError> {
     let photo = state
         .media
         .clone()
         .get_photo(pb::GetPhotoRequest {
-            viewer_id: caller.user_id,
-            photo_id: photo_id(&id)?,
+            viewer_id: caller.user_id.get(),
+            photo_id: photo_id.get(),
         })
         .await?
         .into_inner();
@@ -92,10 +91,9 @@ pub async fn get_photo(
 pub async fn update_photo(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    PathId(photo_id): PathId<PhotoId>,
     body: web::Json<UpdatePhotoBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let photo_id = photo_id(&id)?;
     // A stranger must not learn that a private account's photo exists: 404 before 403.
     visibility::visible_photo(&state, caller.user_id, photo_id).await?;
     let body = body.into_inner();
@@ -103,8 +101,8 @@ pub async fn update_photo(
         .media
         .clone()
         .update_photo(pb::UpdatePhotoRequest {
-            user_id: caller.user_id,
-            photo_id,
+            user_id: caller.user_id.get(),
+            photo_id: photo_id.get(),
             caption: body.caption,
             alt_text: body.alt_text,
             location: body.location,
@@ -127,16 +125,15 @@ pub async fn update_photo(
 pub async fn delete_photo(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    PathId(photo_id): PathId<PhotoId>,
 ) -> Result<HttpResponse, ApiError> {
-    let photo_id = photo_id(&id)?;
     visibility::visible_photo(&state, caller.user_id, photo_id).await?;
     state
         .media
         .clone()
         .delete_photo(pb::DeletePhotoRequest {
-            user_id: caller.user_id,
-            photo_id,
+            user_id: caller.user_id.get(),
+            photo_id: photo_id.get(),
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -159,71 +156,18 @@ pub async fn list_user_photos(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let page = params.into_inner().page()?;
-    let author = state
-        .users
-        .clone()
-        .get_user(users_pb::GetUserRequest {
-            key: Some(users_pb::get_user_request::Key::Username(
-                username.into_inner(),
-            )),
-        })
-        .await?
-        .into_inner();
+    let author = user_named(&state.users, username.into_inner()).await?;
     visibility::require_list_access(&state, caller.user_id, &author).await?;
     let listed = state
         .media
         .clone()
         .list_photos(pb::ListPhotosRequest {
-            viewer_id: caller.user_id,
+            viewer_id: caller.user_id.get(),
             author_id: author.id,
             page: Some(page),
         })
         .await?
         .into_inner();
-    // The services say "no next page" with an empty cursor; the API says it with null.
-    let next_cursor = listed
-        .page
-        .map(|page| page.next_cursor)
-        .filter(|cursor| !cursor.is_empty());
-    let items = hydrate::photos(&state, caller.user_id, listed.photos).await?;
-    Ok(HttpResponse::Ok().json(PhotoPage { items, next_cursor }))
-}
-
-/// A photo id from the path. Anything but a decimal u64 names no photo, so it is 404 like any
-/// other photo that does not exist, not 400.
-pub(crate) fn photo_id(raw: &str) -> Result<u64, ApiError> {
-    parse_decimal_id(raw).ok_or_else(|| ApiError::not_found("no such photo"))
-}
-
-#[cfg(test)]
-mod tests {
-    use photoshare_proto::ErrorCode;
-
-    use super::*;
-
-    #[test]
-    fn ids_are_decimal_u64s() {
-        assert_eq!(
-            parse_decimal_id("1739182374651904"),
-            Some(1_739_182_374_651_904)
-        );
-        assert_eq!(parse_decimal_id("18446744073709551615"), Some(u64::MAX));
-        for bad in [
-            "",
-            "+12",
-            "-1",
-            "12a",
-            " 12",
-            "0x1f",
-            "18446744073709551616",
-        ] {
-            assert_eq!(parse_decimal_id(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn a_malformed_path_id_is_not_found() {
-        assert_eq!(photo_id("abc").unwrap_err().code, ErrorCode::NotFound);
-        assert_eq!(photo_id("42").unwrap(), 42);
-    }
+    let page = hydrate::photo_page(&state, caller.user_id, listed.photos, listed.page).await?;
+    Ok(HttpResponse::Ok().json(page))
 }

@@ -2,72 +2,20 @@
 //! (the engagement service). Reads of a private account's lists pass `visibility`; likes and
 //! comments first check that the caller may see the photo (else 404, as if it did not exist).
 
-use std::collections::HashMap;
-
 use actix_web::{web, HttpResponse};
-use photoshare_proto::common::v1::{PageInfo, PageRequest};
+use photoshare_ids::{CommentId, PhotoId, UserId};
 use photoshare_proto::engagement::v1 as engagement;
 use photoshare_proto::graph::v1 as graph;
-use photoshare_proto::media::v1 as media;
-use photoshare_proto::users::v1 as users;
 
 use crate::authn::Caller;
-use crate::models::{
-    Comment, CommentBody, CommentPage, FollowAnswer, ListParams, UserPage, UserSummary,
-};
+use crate::clients::user_named;
+use crate::hydrate;
+use crate::models::{Comment, CommentBody, CommentPage, FollowAnswer, ListParams, UserPage};
 use crate::problem::{ApiError, Problem};
-use crate::routes::photos::photo_id;
+use crate::routes::feed::backfill;
+use crate::routes::path_id::PathId;
 use crate::state::AppState;
 use crate::visibility;
-
-async fn user_named(state: &AppState, username: String) -> Result<users::User, ApiError> {
-    Ok(state
-        .users
-        .clone()
-        .get_user(users::GetUserRequest {
-            key: Some(users::get_user_request::Key::Username(username)),
-        })
-        .await?
-        .into_inner())
-}
-
-/// The users with these ids, in this order, in one users call. Unknown ids are left out.
-async fn summaries(state: &AppState, ids: Vec<u64>) -> Result<Vec<UserSummary>, ApiError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let found = state
-        .users
-        .clone()
-        .batch_get_users(users::BatchGetUsersRequest {
-            ids: ids.clone(),
-            usernames: Vec::new(),
-        })
-        .await?
-        .into_inner()
-        .users;
-    let by_id: HashMap<u64, UserSummary> = found
-        .iter()
-        .map(|u| (u.id, UserSummary::from_user(u)))
-        .collect();
-    Ok(ids
-        .into_iter()
-        .filter_map(|id| by_id.get(&id).cloned())
-        .collect())
-}
-
-fn next_cursor(page: Option<PageInfo>) -> Option<String> {
-    page.map(|page| page.next_cursor)
-        .filter(|cursor| !cursor.is_empty())
-}
-
-async fn user_page(state: &AppState, answer: graph::UserPage) -> Result<HttpResponse, ApiError> {
-    let items = summaries(state, answer.user_ids).await?;
-    Ok(HttpResponse::Ok().json(UserPage {
-        items,
-        next_cursor: next_cursor(answer.page),
-    }))
-}
 
 /// Follow someone; a private account gets a request instead.
 #[utoipa::path(post, path = "/v1/users/{username}/follow", tag = "graph", security(("bearer" = [])),
@@ -82,12 +30,12 @@ pub async fn follow(
     caller: Caller,
     username: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let target = user_named(&state, username.into_inner()).await?;
+    let target = user_named(&state.users, username.into_inner()).await?;
     let answer = state
         .graph
         .clone()
         .follow(graph::FollowRequest {
-            follower_id: caller.user_id,
+            follower_id: caller.user_id.get(),
             followee_id: target.id,
             followee_is_private: target.is_private,
         })
@@ -96,7 +44,7 @@ pub async fn follow(
     let word = match graph::FollowState::try_from(answer.state) {
         Ok(graph::FollowState::Requested) => "requested",
         _ => {
-            crate::routes::feed::backfill(&state, caller.user_id, target.id).await;
+            backfill(&state, caller.user_id, UserId::from(target.id)).await;
             "following"
         }
     };
@@ -114,27 +62,28 @@ pub async fn unfollow(
     caller: Caller,
     username: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let target = user_named(&state, username.into_inner()).await?;
+    let target = user_named(&state.users, username.into_inner()).await?;
     state
         .graph
         .clone()
         .unfollow(graph::UnfollowRequest {
-            follower_id: caller.user_id,
+            follower_id: caller.user_id.get(),
             followee_id: target.id,
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// A page of `username`'s followers (`followers`), or of the accounts they follow.
 async fn list_people(
     state: web::Data<AppState>,
     caller: Caller,
-    username: String,
-    params: ListParams,
+    username: web::Path<String>,
+    params: web::Query<ListParams>,
     followers: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let page = params.page()?;
-    let owner = user_named(&state, username).await?;
+    let page = params.into_inner().page()?;
+    let owner = user_named(&state.users, username.into_inner()).await?;
     visibility::require_list_access(&state, caller.user_id, &owner).await?;
     let request = graph::ListRequest {
         user_id: owner.id,
@@ -144,8 +93,10 @@ async fn list_people(
         state.graph.clone().list_followers(request).await?
     } else {
         state.graph.clone().list_following(request).await?
-    };
-    user_page(&state, answer.into_inner()).await
+    }
+    .into_inner();
+    let page = hydrate::user_page(&state, answer.user_ids, answer.page).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Who follows someone, newest first (a private account: its followers only).
@@ -162,14 +113,7 @@ pub async fn followers(
     username: web::Path<String>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    list_people(
-        state,
-        caller,
-        username.into_inner(),
-        params.into_inner(),
-        true,
-    )
-    .await
+    list_people(state, caller, username, params, true).await
 }
 
 /// Whom someone follows, newest first (a private account: its followers only).
@@ -186,14 +130,7 @@ pub async fn following(
     username: web::Path<String>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    list_people(
-        state,
-        caller,
-        username.into_inner(),
-        params.into_inner(),
-        false,
-    )
-    .await
+    list_people(state, caller, username, params, false).await
 }
 
 /// The people waiting for the caller's approval.
@@ -209,28 +146,30 @@ pub async fn follow_requests(
         .graph
         .clone()
         .list_follow_requests(graph::ListRequest {
-            user_id: caller.user_id,
+            user_id: caller.user_id.get(),
             page: Some(page),
         })
         .await?
         .into_inner();
-    user_page(&state, answer).await
+    let page = hydrate::user_page(&state, answer.user_ids, answer.page).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
+/// Approve (`approve`) or deny `username`'s request to follow the caller.
 async fn decide(
     state: web::Data<AppState>,
     caller: Caller,
-    username: String,
+    username: web::Path<String>,
     approve: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let requester = user_named(&state, username).await?;
+    let requester = user_named(&state.users, username.into_inner()).await?;
     let decision = graph::RequestDecision {
-        owner_id: caller.user_id,
+        owner_id: caller.user_id.get(),
         requester_id: requester.id,
     };
     if approve {
         state.graph.clone().approve_request(decision).await?;
-        crate::routes::feed::backfill(&state, requester.id, caller.user_id).await;
+        backfill(&state, UserId::from(requester.id), caller.user_id).await;
     } else {
         state.graph.clone().deny_request(decision).await?;
     }
@@ -246,7 +185,7 @@ pub async fn approve(
     caller: Caller,
     username: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    decide(state, caller, username.into_inner(), true).await
+    decide(state, caller, username, true).await
 }
 
 /// Refuse someone's request to follow the caller.
@@ -258,15 +197,44 @@ pub async fn deny(
     caller: Caller,
     username: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    decide(state, caller, username.into_inner(), false).await
+    decide(state, caller, username, false).await
 }
 
-fn like_request(caller: Caller, photo: &media::Photo) -> engagement::LikeRequest {
-    engagement::LikeRequest {
-        user_id: caller.user_id,
+/// Like (`true`) or take a like back (`false`) on a photo the caller may see. Both are
+/// idempotent.
+async fn set_like(
+    state: web::Data<AppState>,
+    caller: Caller,
+    photo_id: PhotoId,
+    like: bool,
+) -> Result<HttpResponse, ApiError> {
+    let photo = visibility::visible_photo(&state, caller.user_id, photo_id).await?;
+    let request = engagement::LikeRequest {
+        user_id: caller.user_id.get(),
         photo_id: photo.id,
         photo_author_id: photo.author_id,
+    };
+    if like {
+        state.engagement.clone().like(request).await?;
+    } else {
+        state.engagement.clone().unlike(request).await?;
     }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The request for a page of a photo's likes or comments, once the caller may see the photo.
+async fn page_of_photo(
+    state: &AppState,
+    caller: Caller,
+    photo_id: PhotoId,
+    params: web::Query<ListParams>,
+) -> Result<engagement::ListByPhotoRequest, ApiError> {
+    let page = params.into_inner().page()?;
+    let photo = visibility::visible_photo(state, caller.user_id, photo_id).await?;
+    Ok(engagement::ListByPhotoRequest {
+        photo_id: photo.id,
+        page: Some(page),
+    })
 }
 
 /// Like a photo (idempotent).
@@ -276,15 +244,9 @@ fn like_request(caller: Caller, photo: &media::Photo) -> engagement::LikeRequest
 pub async fn like(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    PathId(photo_id): PathId<PhotoId>,
 ) -> Result<HttpResponse, ApiError> {
-    let photo = visibility::visible_photo(&state, caller.user_id, photo_id(&id)?).await?;
-    state
-        .engagement
-        .clone()
-        .like(like_request(caller, &photo))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    set_like(state, caller, photo_id, true).await
 }
 
 /// Take a like back (idempotent).
@@ -294,15 +256,9 @@ pub async fn like(
 pub async fn unlike(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    PathId(photo_id): PathId<PhotoId>,
 ) -> Result<HttpResponse, ApiError> {
-    let photo = visibility::visible_photo(&state, caller.user_id, photo_id(&id)?).await?;
-    state
-        .engagement
-        .clone()
-        .unlike(like_request(caller, &photo))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    set_like(state, caller, photo_id, false).await
 }
 
 /// Who liked a photo, newest first.
@@ -312,25 +268,18 @@ pub async fn unlike(
 pub async fn likes(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    PathId(photo_id): PathId<PhotoId>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = params.into_inner().page()?;
-    let photo = visibility::visible_photo(&state, caller.user_id, photo_id(&id)?).await?;
+    let request = page_of_photo(&state, caller, photo_id, params).await?;
     let answer = state
         .engagement
         .clone()
-        .list_likes(engagement::ListByPhotoRequest {
-            photo_id: photo.id,
-            page: Some(page),
-        })
+        .list_likes(request)
         .await?
         .into_inner();
-    let items = summaries(&state, answer.user_ids).await?;
-    Ok(HttpResponse::Ok().json(UserPage {
-        items,
-        next_cursor: next_cursor(answer.page),
-    }))
+    let page = hydrate::user_page(&state, answer.user_ids, answer.page).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Comment on a photo.
@@ -344,22 +293,22 @@ pub async fn likes(
 pub async fn comment(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    PathId(photo_id): PathId<PhotoId>,
     body: web::Json<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let photo = visibility::visible_photo(&state, caller.user_id, photo_id(&id)?).await?;
+    let photo = visibility::visible_photo(&state, caller.user_id, photo_id).await?;
     let created = state
         .engagement
         .clone()
         .create_comment(engagement::CreateCommentRequest {
-            user_id: caller.user_id,
+            user_id: caller.user_id.get(),
             photo_id: photo.id,
             photo_author_id: photo.author_id,
             text: body.into_inner().text,
         })
         .await?
         .into_inner();
-    let author = summaries(&state, vec![caller.user_id])
+    let author = hydrate::summaries(&state, vec![caller.user_id.get()])
         .await?
         .pop()
         .ok_or_else(|| ApiError::unauthorized("the account of this token no longer exists"))?;
@@ -373,40 +322,18 @@ pub async fn comment(
 pub async fn comments(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    PathId(photo_id): PathId<PhotoId>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let page: PageRequest = params.into_inner().page()?;
-    let photo = visibility::visible_photo(&state, caller.user_id, photo_id(&id)?).await?;
+    let request = page_of_photo(&state, caller, photo_id, params).await?;
     let answer = state
         .engagement
         .clone()
-        .list_comments(engagement::ListByPhotoRequest {
-            photo_id: photo.id,
-            page: Some(page),
-        })
+        .list_comments(request)
         .await?
         .into_inner();
-    let mut author_ids: Vec<u64> = answer.comments.iter().map(|c| c.author_id).collect();
-    author_ids.sort_unstable();
-    author_ids.dedup();
-    let authors: HashMap<String, UserSummary> = summaries(&state, author_ids)
-        .await?
-        .into_iter()
-        .map(|summary| (summary.id.clone(), summary))
-        .collect();
-    let items = answer
-        .comments
-        .into_iter()
-        .filter_map(|comment| {
-            let author = authors.get(&comment.author_id.to_string())?.clone();
-            Some(Comment::from_proto(comment, author))
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(CommentPage {
-        items,
-        next_cursor: next_cursor(answer.page),
-    }))
+    let page = hydrate::comment_page(&state, answer.comments, answer.page).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Delete a comment: its author or the photo's author may.
@@ -420,16 +347,14 @@ pub async fn comments(
 pub async fn delete_comment(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    PathId(comment_id): PathId<CommentId>,
 ) -> Result<HttpResponse, ApiError> {
-    let comment_id = photoshare_ids::parse_decimal_id(&id)
-        .ok_or_else(|| ApiError::not_found("no such comment"))?;
     state
         .engagement
         .clone()
         .delete_comment(engagement::DeleteCommentRequest {
-            user_id: caller.user_id,
-            comment_id,
+            user_id: caller.user_id.get(),
+            comment_id: comment_id.get(),
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -40,7 +40,7 @@ pub async fn create_upload(
         .media
         .clone()
         .create_upload(pb::CreateUploadRequest {
-            user_id: caller.user_id,
+            user_id: caller.user_id.get(),
             content_type: body.content_type,
             content_length: body.content_length,
             idempotency_key,

@@ -1,9 +1,11 @@
 //! `/v1/me` and `/v1/users/{username}`.
 
 use actix_web::{web, HttpResponse};
+use photoshare_ids::UserId;
 use photoshare_proto::users::v1 as pb;
 
 use crate::authn::Caller;
+use crate::clients::user_named;
 use crate::models::{Me, Profile, UpdateMeBody};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -20,22 +22,33 @@ pub async fn get_me(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
         .users
         .clone()
         .get_user(pb::GetUserRequest {
-            key: Some(pb::get_user_request::Key::Id(caller.user_id)),
+            key: Some(pb::get_user_request::Key::Id(caller.user_id.get())),
         })
         .await
         .map_err(deleted_account_is_unauthorized)?
         .into_inner();
-    me_with_counts(&state, &user).await
+    me(&state, user).await
 }
 
-async fn me_with_counts(state: &AppState, user: &pb::User) -> Result<HttpResponse, ApiError> {
+/// The answer of `/v1/me`: the caller's profile as they see it, with the email address.
+async fn me(state: &AppState, user: pb::User) -> Result<HttpResponse, ApiError> {
+    let profile = profile(state, UserId::from(user.id), &user).await?;
+    Ok(HttpResponse::Ok().json(Me {
+        profile,
+        email: user.email,
+    }))
+}
+
+/// `user`'s profile as `viewer` sees it: counts and relationship from the graph service, the
+/// number of photos from the media service, asked at the same time.
+async fn profile(state: &AppState, viewer: UserId, user: &pb::User) -> Result<Profile, ApiError> {
     let (graph, photos) = tokio::join!(
-        visibility::relationships(state, user.id, vec![user.id]),
+        visibility::relationships(state, viewer, vec![user.id]),
         photos_count(state, user.id)
     );
-    let mut me = Me::from_user_and_graph(user, graph?.get(&user.id));
-    me.profile.photos_count = photos?;
-    Ok(HttpResponse::Ok().json(me))
+    let mut profile = Profile::from_user_and_graph(user, graph?.get(&user.id));
+    profile.photos_count = photos?;
+    Ok(profile)
 }
 
 /// The number of photos shown on a profile, from the media service.
@@ -69,7 +82,7 @@ pub async fn update_me(
         .users
         .clone()
         .update_profile(pb::UpdateProfileRequest {
-            user_id: caller.user_id,
+            user_id: caller.user_id.get(),
             display_name: body.display_name,
             bio: body.bio,
             is_private: body.is_private,
@@ -77,7 +90,7 @@ pub async fn update_me(
         .await
         .map_err(deleted_account_is_unauthorized)?
         .into_inner();
-    me_with_counts(&state, &user).await
+    me(&state, user).await
 }
 
 /// Someone's profile.
@@ -93,21 +106,8 @@ pub async fn get_profile(
     caller: Caller,
     username: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = state
-        .users
-        .clone()
-        .get_user(pb::GetUserRequest {
-            key: Some(pb::get_user_request::Key::Username(username.into_inner())),
-        })
-        .await?
-        .into_inner();
-    let (graph, photos) = tokio::join!(
-        visibility::relationships(&state, caller.user_id, vec![user.id]),
-        photos_count(&state, user.id)
-    );
-    let mut profile = Profile::from_user_and_graph(&user, graph?.get(&user.id));
-    profile.photos_count = photos?;
-    Ok(HttpResponse::Ok().json(profile))
+    let user = user_named(&state.users, username.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(profile(&state, caller.user_id, &user).await?))
 }
 
 /// A valid token whose account no longer exists is no longer a valid identity.
