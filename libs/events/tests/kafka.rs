@@ -1,5 +1,7 @@
-//! The Kafka adapter against a real Kafka-protocol broker (tansu): headers and keys survive,
-//! a restarted consumer loses nothing, and the outbox relay rides out a broker outage.
+//! The Kafka adapter against a real Kafka-protocol broker (tansu): the bus conformance suite,
+//! and the outbox relay riding out a broker outage.
+
+mod conformance;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +10,11 @@ use photoshare_db::{embed_migrations, Database, DatabaseLocation, MigrationFile}
 use photoshare_events::*;
 use photoshare_test_support::KafkaBroker;
 
-static OUTBOX_MIGRATIONS: &[MigrationFile] = embed_migrations!("migrations", 1 => "0001_outbox");
+static OUTBOX_MIGRATIONS: &[MigrationFile] = embed_migrations!(
+    "migrations",
+    1 => "0001_things",
+    2 => shared(photoshare_events::OUTBOX_MIGRATION),
+);
 
 fn settings(broker: &KafkaBroker) -> KafkaSettings {
     KafkaSettings {
@@ -36,75 +42,10 @@ async fn next(subscription: &mut Box<dyn Subscription>) -> Delivery {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn records_keep_their_key_value_and_headers() {
+async fn kafka_conforms() {
     let broker = KafkaBroker::start().await;
     let bus = KafkaBus::new(settings(&broker)).unwrap();
-    let topic = "photo.uploaded".to_owned();
-    for id in 1..=3 {
-        bus.publish(&event(&topic, "same-key", id)).await.unwrap();
-    }
-    let mut subscription = bus
-        .subscribe("workers", std::slice::from_ref(&topic))
-        .await
-        .unwrap();
-    for id in 1..=3 {
-        let delivery = next(&mut subscription).await;
-        let message = &delivery.message;
-        assert_eq!(message.key, "same-key");
-        assert_eq!(
-            message.header(HEADER_EVENT_ID),
-            Some(id.to_string().as_str()),
-            "one key keeps its order"
-        );
-        assert_eq!(message.header(HEADER_EVENT_TYPE), Some("photo.uploaded"));
-        assert!(message
-            .header("traceparent")
-            .unwrap()
-            .starts_with("00-0af7651916cd43dd"));
-        assert_eq!(
-            message.envelope().unwrap().payload,
-            format!("payload {id}").into_bytes()
-        );
-        subscription.commit(&delivery).await.unwrap();
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_consumer_restarted_mid_stream_loses_nothing() {
-    let broker = KafkaBroker::start().await;
-    let bus = KafkaBus::new(settings(&broker)).unwrap();
-    let topic = "photo.published".to_owned();
-    for id in 1..=6 {
-        bus.publish(&event(&topic, &format!("author-{}", id % 2), id))
-            .await
-            .unwrap();
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    {
-        let mut first = bus
-            .subscribe("feed", std::slice::from_ref(&topic))
-            .await
-            .unwrap();
-        for _ in 0..2 {
-            let delivery = next(&mut first).await;
-            seen.insert(delivery.message.header(HEADER_EVENT_ID).unwrap().to_owned());
-            first.commit(&delivery).await.unwrap();
-        }
-        // Read one more without committing, then "crash".
-        next(&mut first).await;
-    }
-    let mut second = bus
-        .subscribe("feed", std::slice::from_ref(&topic))
-        .await
-        .unwrap();
-    while seen.len() < 6 {
-        let delivery = next(&mut second).await;
-        seen.insert(delivery.message.header(HEADER_EVENT_ID).unwrap().to_owned());
-        second.commit(&delivery).await.unwrap();
-    }
-    let expected: std::collections::BTreeSet<String> =
-        (1..=6).map(|id: u64| id.to_string()).collect();
-    assert_eq!(seen, expected);
+    conformance::run_bus_suite(Arc::new(bus)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
