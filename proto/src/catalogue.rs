@@ -235,7 +235,7 @@ mod tests {
             author_id: 6,
         };
         assert_eq!(
-            Event::PhotoDeleted(payload.clone()).encode(),
+            Event::PhotoDeleted(payload).encode(),
             payload.encode_to_vec()
         );
         assert_eq!(
