@@ -51,6 +51,13 @@ fn record(topic: &str, key: &str, n: u64) -> Message {
     }
 }
 
+/// Records `1..=count` on `topic`, spread over `keys` keys.
+fn records(topic: &str, count: u64, keys: u64) -> Vec<Message> {
+    (1..=count)
+        .map(|n| record(topic, &format!("key-{}", n % keys), n))
+        .collect()
+}
+
 /// The `n` of a [`record`].
 fn number(message: &Message) -> u64 {
     message
@@ -98,6 +105,17 @@ async fn take_committed(subscription: &mut Box<dyn Subscription>, count: usize) 
         messages.push(delivery.message);
     }
     messages
+}
+
+/// Takes as many messages as `expected` holds, committing each, and checks that they are
+/// `expected` in publication order per topic and key (the only order a bus promises).
+async fn expect_per_key(
+    subscription: &mut Box<dyn Subscription>,
+    expected: &[Message],
+    what: &str,
+) {
+    let received = take_committed(subscription, expected.len()).await;
+    assert_eq!(per_key(&received), per_key(expected), "{what}");
 }
 
 async fn records_arrive_intact(bus: &dyn EventBus) {
@@ -148,19 +166,17 @@ async fn one_key_keeps_its_order_within_a_topic(bus: &dyn EventBus) {
     }
     publish_all(bus, &sent).await;
     let mut subscription = subscribe(bus, "order", &topics).await;
-    let received = take_committed(&mut subscription, sent.len()).await;
-    assert_eq!(
-        per_key(&received),
-        per_key(&sent),
-        "every record, in publication order per topic and key"
-    );
+    expect_per_key(
+        &mut subscription,
+        &sent,
+        "every record, in order per topic and key",
+    )
+    .await;
 }
 
 async fn a_resubscribed_group_resumes_after_its_last_commit(bus: &dyn EventBus) {
     let topic = "conformance.resume";
-    let sent: Vec<Message> = (1..=6)
-        .map(|n| record(topic, if n % 2 == 0 { "even" } else { "odd" }, n))
-        .collect();
+    let sent = records(topic, 6, 2);
     publish_all(bus, &sent).await;
 
     let mut committed = BTreeSet::new();
@@ -179,45 +195,31 @@ async fn a_resubscribed_group_resumes_after_its_last_commit(bus: &dyn EventBus) 
         .filter(|message| !committed.contains(&number(message)))
         .cloned()
         .collect();
-    let received = take_committed(&mut second, expected.len()).await;
     // Per key the order is promised, so a committed record delivered again would come first
     // on its key and break the comparison.
-    assert_eq!(
-        per_key(&received),
-        per_key(&expected),
-        "the uncommitted come back, the committed ({committed:?}) do not"
-    );
+    let what = format!("the uncommitted come back, the committed ({committed:?}) do not");
+    expect_per_key(&mut second, &expected, &what).await;
 }
 
 async fn every_group_gets_every_message(bus: &dyn EventBus) {
     let topic = "conformance.groups";
     let mut one = subscribe(bus, "groups-one", &[topic]).await;
     let mut two = subscribe(bus, "groups-two", &[topic]).await;
-    let sent: Vec<Message> = (1..=6)
-        .map(|n| record(topic, &format!("key-{}", n % 3), n))
-        .collect();
+    let sent = records(topic, 6, 3);
     publish_all(bus, &sent).await;
-    for (group, subscription) in [("groups-one", &mut one), ("groups-two", &mut two)] {
-        let received = take_committed(subscription, sent.len()).await;
-        assert_eq!(per_key(&received), per_key(&sent), "group {group}");
-    }
+    expect_per_key(&mut one, &sent, "everything, to the first group").await;
+    expect_per_key(&mut two, &sent, "everything, to the second group").await;
 }
 
 async fn a_new_group_starts_from_the_beginning(bus: &dyn EventBus) {
     let topic = "conformance.newcomer";
-    let sent: Vec<Message> = (1..=4)
-        .map(|n| record(topic, &format!("key-{}", n % 2), n))
-        .collect();
+    let sent = records(topic, 4, 2);
     publish_all(bus, &sent).await;
     let mut early = subscribe(bus, "newcomer-early", &[topic]).await;
-    take_committed(&mut early, sent.len()).await;
+    expect_per_key(&mut early, &sent, "everything, to the first group").await;
     let mut late = subscribe(bus, "newcomer-late", &[topic]).await;
-    let received = take_committed(&mut late, sent.len()).await;
-    assert_eq!(
-        per_key(&received),
-        per_key(&sent),
-        "another group's commits do not move a new group"
-    );
+    let what = "everything, to a group that comes later: others' commits do not move it";
+    expect_per_key(&mut late, &sent, what).await;
 }
 
 /// Refuses every message as poison, counting the attempts.
