@@ -242,18 +242,49 @@ impl EventBus for KafkaBus {
             .map_err(broker_error)?;
         let names: Vec<&str> = topics.iter().map(String::as_str).collect();
         consumer.subscribe(&names).map_err(broker_error)?;
-        Ok(Box::new(KafkaSubscription { consumer }))
+        Ok(Box::new(KafkaSubscription {
+            consumer: Some(consumer),
+        }))
     }
 }
 
 struct KafkaSubscription {
-    consumer: StreamConsumer,
+    /// `None` only once dropped: see [`Drop`] below.
+    consumer: Option<StreamConsumer>,
+}
+
+impl KafkaSubscription {
+    fn consumer(&self) -> Result<&StreamConsumer, EventError> {
+        self.consumer
+            .as_ref()
+            .ok_or_else(|| EventError::Broker("the subscription is closed".into()))
+    }
+}
+
+impl Drop for KafkaSubscription {
+    /// Closing a consumer commits its stored offsets and leaves the group, waiting for the
+    /// broker; if the broker dies at that moment, librdkafka waits for minutes or more. So it runs on
+    /// a thread of its own: no runtime thread waits, and neither does a shutdown. The group moves
+    /// the partitions on only after this member committed and left (or its session expired), so
+    /// the next member still resumes after the last commit.
+    fn drop(&mut self) {
+        let Some(consumer) = self.consumer.take() else {
+            return;
+        };
+        let closing = std::thread::Builder::new()
+            .name("kafka-close".into())
+            .spawn(move || drop(consumer));
+        if let Err(error) = closing {
+            // The consumer was dropped here, on this thread, with the closure.
+            tracing::warn!(%error, "could not close the Kafka consumer on a thread of its own");
+        }
+    }
 }
 
 #[async_trait]
 impl Subscription for KafkaSubscription {
     async fn next(&mut self) -> Result<Delivery, EventError> {
-        let received = self.consumer.recv().await.map_err(broker_error)?;
+        let received = self.consumer()?.recv().await.map_err(broker_error)?;
         let headers = received
             .headers()
             .map(|headers| {
@@ -301,7 +332,7 @@ impl Subscription for KafkaSubscription {
             Offset::Offset(offset + 1),
         )
         .map_err(broker_error)?;
-        match self.consumer.store_offsets(&next) {
+        match self.consumer()?.store_offsets(&next) {
             Ok(()) => Ok(()),
             // The partition went to another member in a rebalance; it resumes from the last
             // commit and delivers this message again, which at-least-once allows.

@@ -1,5 +1,5 @@
 //! The Kafka adapter against a real Kafka-protocol broker (tansu): the bus conformance suite,
-//! and the outbox relay riding out a broker outage.
+//! a consumer that closes while the broker dies, and the outbox relay riding out a broker outage.
 
 mod conformance;
 
@@ -46,6 +46,57 @@ async fn kafka_conforms() {
     let broker = KafkaBroker::start().await;
     let bus = KafkaBus::new(settings(&broker)).unwrap();
     conformance::run_bus_suite(Arc::new(bus)).await;
+}
+
+/// Sends `signal` (`-STOP`, `-CONT`) to the tansu process listening on `port`.
+fn signal_broker(port: u16, signal: &str) {
+    let listener = format!("listener-url tcp://127.0.0.1:{port} ");
+    let found = std::process::Command::new("pgrep")
+        .args(["-f", "--", &listener])
+        .output()
+        .expect("pgrep (procps) is installed");
+    let pids = String::from_utf8_lossy(&found.stdout);
+    let pid = pids.lines().next().expect("the broker's process");
+    let status = std::process::Command::new("kill")
+        .args([signal, pid])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {signal} {pid}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_closes_without_waiting_for_a_hung_broker() {
+    let broker = KafkaBroker::start().await;
+    let bus = KafkaBus::new(settings(&broker)).unwrap();
+    for id in 1..=5 {
+        bus.publish(&event("photo.uploaded", &format!("photo-{id}"), id))
+            .await
+            .unwrap();
+    }
+    let mut subscription = bus
+        .subscribe("workers", &["photo.uploaded".to_owned()])
+        .await
+        .unwrap();
+    // Handled and committed three; two more are on their way when the broker hangs.
+    for _ in 1..=3 {
+        let delivery = next(&mut subscription).await;
+        subscription.commit(&delivery).await.unwrap();
+    }
+    // A frozen broker keeps its connections open and answers nothing: librdkafka's close (commit
+    // the stored offsets, leave the group) then waits for minutes, on whichever thread dropped
+    // the subscription (a runtime thread, or the one shutting the runtime down). The drop runs
+    // on a thread of its own here, so that a hang fails this test instead of hanging it.
+    signal_broker(broker.port, "-STOP");
+    let (dropped, was_dropped) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        drop(subscription);
+        let _ = dropped.send(());
+    });
+    let returned = tokio::time::timeout(Duration::from_secs(30), was_dropped).await;
+    signal_broker(broker.port, "-CONT");
+    returned
+        .expect("dropping a subscription returns at once (the bound only stops a hang)")
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
