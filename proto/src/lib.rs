@@ -1,12 +1,15 @@
 //! The contracts between photoshare services: the gRPC services and messages generated from
 //! `proto/`, re-exported with the `tonic` and `prost` they were built with, plus [`ErrorCode`],
-//! the one list of error codes that every service speaks and the gateway turns into HTTP.
+//! the one list of error codes that every service speaks and the gateway turns into HTTP, and
+//! the event catalogue ([`Topic`], [`Event`]): which payload and which key each topic carries.
 //!
 //! This crate holds no service logic and depends on no other photoshare crate.
 
+pub mod catalogue;
 pub mod error;
 pub mod page;
 
+pub use catalogue::{Event, EventDecodeError, Topic};
 pub use error::ErrorCode;
 pub use prost;
 pub use tonic;
@@ -53,20 +56,16 @@ pub mod feed {
     }
 }
 
-/// Topic names (BRIEF.md, "Events"). The record key of each is noted.
+/// The topic names as strings, for code that subscribes by name. [`Topic`] is the table they
+/// come from, with each topic's key and payload.
 pub mod topics {
-    /// Key: photo id.
-    pub const PHOTO_UPLOADED: &str = "photo.uploaded";
-    /// Key: author id.
-    pub const PHOTO_PUBLISHED: &str = "photo.published";
-    /// Key: author id.
-    pub const PHOTO_DELETED: &str = "photo.deleted";
-    /// Key: follower id.
-    pub const GRAPH_FOLLOWED: &str = "graph.followed";
-    /// Key: follower id.
-    pub const GRAPH_UNFOLLOWED: &str = "graph.unfollowed";
-    /// Key: photo id.
-    pub const ENGAGEMENT_LIKED: &str = "engagement.liked";
-    /// Key: photo id.
-    pub const ENGAGEMENT_COMMENTED: &str = "engagement.commented";
+    use crate::Topic;
+
+    pub const PHOTO_UPLOADED: &str = Topic::PhotoUploaded.as_str();
+    pub const PHOTO_PUBLISHED: &str = Topic::PhotoPublished.as_str();
+    pub const PHOTO_DELETED: &str = Topic::PhotoDeleted.as_str();
+    pub const GRAPH_FOLLOWED: &str = Topic::Followed.as_str();
+    pub const GRAPH_UNFOLLOWED: &str = Topic::Unfollowed.as_str();
+    pub const ENGAGEMENT_LIKED: &str = Topic::Liked.as_str();
+    pub const ENGAGEMENT_COMMENTED: &str = Topic::Commented.as_str();
 }

@@ -25,6 +25,7 @@ pub use local::LocalLog;
 pub use message::{
     Message, HEADER_DLQ_ATTEMPTS, HEADER_DLQ_ERROR, HEADER_EVENT_ID, HEADER_EVENT_TYPE,
 };
+pub use outbox::OUTBOX_MIGRATION;
 pub use outbox::{enqueue, Relay};
 
 /// The dead-letter topic of `topic`.

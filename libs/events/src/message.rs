@@ -1,7 +1,9 @@
-//! One record on a topic: key, value (an encoded `Envelope`) and headers.
+//! One record on a topic: key, value (an encoded `Envelope`) and headers; and the way between a
+//! record and a typed [`Event`] of the catalogue.
 
 use photoshare_proto::events::v1::Envelope;
 use photoshare_proto::prost::Message as _;
+use photoshare_proto::Event;
 
 use crate::EventError;
 
@@ -50,6 +52,25 @@ impl Message {
         }
     }
 
+    /// `event` as a record: the topic and the key its payload names, in an [`Envelope`].
+    pub fn from_event(event: &Event, event_id: u64, time_ms: i64) -> Message {
+        Message::event(
+            event.topic().as_str(),
+            event.key().to_string(),
+            event_id,
+            time_ms,
+            event.encode(),
+        )
+    }
+
+    /// The typed event this record carries. An error (a broken envelope, a topic outside the
+    /// catalogue, a payload that does not decode) will never succeed: it is poison to a consumer.
+    pub fn decode_event(&self) -> Result<Event, EventError> {
+        let envelope = self.envelope()?;
+        Event::decode(&self.topic, &envelope.payload)
+            .map_err(|error| EventError::Malformed(error.to_string()))
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -77,6 +98,36 @@ mod tests {
         assert_eq!(envelope.r#type, "photo.uploaded");
         assert_eq!(envelope.time_ms, 1_000);
         assert_eq!(envelope.payload, b"payload");
+    }
+
+    #[test]
+    fn a_typed_event_gets_its_topic_and_key_from_the_catalogue() {
+        use photoshare_proto::events::v1::PhotoPublished;
+        let event = Event::PhotoPublished(PhotoPublished {
+            photo_id: 5,
+            author_id: 6,
+            created_at_ms: 7,
+        });
+        let message = Message::from_event(&event, 9, 1_000);
+        assert_eq!(message.topic, "photo.published");
+        assert_eq!(message.key, "6", "photo.published is keyed by author");
+        assert_eq!(message.header(HEADER_EVENT_TYPE), Some("photo.published"));
+        assert_eq!(message.envelope().unwrap().time_ms, 1_000);
+        assert_eq!(message.decode_event().unwrap(), event);
+    }
+
+    #[test]
+    fn records_outside_the_catalogue_are_malformed() {
+        let unknown = Message::event("photo.uploaded.dlq", "1", 1, 0, Vec::new());
+        assert!(matches!(
+            unknown.decode_event(),
+            Err(EventError::Malformed(_))
+        ));
+        let garbage = Message::event("graph.followed", "1", 1, 0, vec![0xff, 0xff]);
+        assert!(matches!(
+            garbage.decode_event(),
+            Err(EventError::Malformed(_))
+        ));
     }
 
     #[test]

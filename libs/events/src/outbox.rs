@@ -3,20 +3,21 @@
 //! and marks them sent. A broker that is down delays events, never loses them, and a crash between
 //! publishing and marking only causes a duplicate, which consumers already tolerate.
 //!
-//! Each producing service creates the table in one of its migrations, exactly like this:
+//! The table is defined once, in `outbox.sql`, and a producing service lists
+//! [`OUTBOX_MIGRATION`] among its migrations at a version of its own:
 //!
-//! ```sql
-//! CREATE TABLE outbox (
-//!     id BIGINT PRIMARY KEY,          -- the event id (time-ordered)
-//!     topic TEXT NOT NULL,
-//!     record_key TEXT NOT NULL,
-//!     value_base64 TEXT NOT NULL,     -- TEXT: one column type on SQLite and PostgreSQL
-//!     headers TEXT NOT NULL,          -- JSON array of [name, value]
-//!     created_at_ms BIGINT NOT NULL,
-//!     sent_at_ms BIGINT
+//! ```text
+//! static MIGRATIONS: &[MigrationFile] = embed_migrations!(
+//!     "../../../migrations/users",
+//!     1 => "0001_init",
+//!     2 => shared(photoshare_events::OUTBOX_MIGRATION),
 //! );
-//! CREATE INDEX outbox_unsent ON outbox (sent_at_ms, id);
 //! ```
+//!
+//! media, graph and engagement predate it and create the same table in their own
+//! `0001_init.sql`. Those copies stay: they are applied history, and sqlx refuses to start a
+//! database whose applied migration no longer matches its checksum. The test
+//! `tests/outbox_schema.rs` keeps them equal to the shared definition, column for column.
 
 use photoshare_ids::unix_ms_now;
 use std::sync::Arc;
@@ -24,12 +25,20 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use photoshare_db::Database;
+use photoshare_db::{Database, MigrationFile};
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::{Backoff, EventBus, EventError, Message};
+
+/// The outbox table, for a producing service's migration list (`IF NOT EXISTS`, so it is a
+/// no-op where an older migration already made the same table).
+pub const OUTBOX_MIGRATION: MigrationFile = MigrationFile {
+    version: 0,
+    description: "outbox",
+    sql: include_str!("outbox.sql"),
+};
 
 const BATCH: i64 = 100;
 /// Sent rows are kept this long (for debugging), then deleted.

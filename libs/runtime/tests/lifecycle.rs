@@ -9,14 +9,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use photoshare_config::Config;
-use photoshare_db::{embed_migrations, Database, MigrationFile};
+use photoshare_db::{Database, MigrationFile};
 use photoshare_events::{EventBus, Handler, HandlerError, LocalLog, Message};
 use photoshare_runtime::{
     DatabaseSpec, Dev, RuntimeError, ServiceContext, ServiceSpec, SharedBackends,
 };
 use tokio_util::sync::CancellationToken;
 
-static MIGRATIONS: &[MigrationFile] = embed_migrations!("migrations", 1 => "0001_outbox");
+/// The test service's schema: just the outbox, defined once by photoshare-events.
+static MIGRATIONS: &[MigrationFile] = &[MigrationFile::shared(
+    1,
+    photoshare_events::OUTBOX_MIGRATION,
+)];
 
 const DATABASE: DatabaseSpec = DatabaseSpec::owned("lifecycle", MIGRATIONS);
 

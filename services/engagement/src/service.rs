@@ -14,8 +14,7 @@ use photoshare_ids::IdGenerator;
 use photoshare_proto::common::v1::{PageInfo, PageRequest};
 use photoshare_proto::engagement::v1 as pb;
 use photoshare_proto::events::v1 as events;
-use photoshare_proto::prost::Message as _;
-use photoshare_proto::topics;
+use photoshare_proto::Event as BusEvent;
 use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
 
@@ -48,13 +47,7 @@ impl EngagementService {
             user_id: request.user_id,
             photo_author_id: request.photo_author_id,
         };
-        let message = Message::event(
-            topics::ENGAGEMENT_LIKED,
-            request.photo_id.to_string(),
-            event_id,
-            now,
-            payload.encode_to_vec(),
-        );
+        let message = Message::from_event(&BusEvent::Liked(payload), event_id, now);
         let liked = self
             .store
             .like(
@@ -129,13 +122,7 @@ impl EngagementService {
             user_id: request.user_id,
             photo_author_id: request.photo_author_id,
         };
-        let message = Message::event(
-            topics::ENGAGEMENT_COMMENTED,
-            request.photo_id.to_string(),
-            event_id,
-            now,
-            payload.encode_to_vec(),
-        );
+        let message = Message::from_event(&BusEvent::Commented(payload), event_id, now);
         let comment = self
             .store
             .create_comment(

@@ -10,10 +10,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use photoshare_events::{Handler, HandlerError, Message};
 use photoshare_feed_store::{FeedCache, FeedEntry, PostStore};
-use photoshare_proto::events::v1 as events;
-use photoshare_proto::events::v1::Envelope;
-use photoshare_proto::prost::Message as _;
 use photoshare_proto::topics;
+use photoshare_proto::Event as BusEvent;
 
 use crate::error::FeedError;
 use crate::graph::Graph;
@@ -51,33 +49,22 @@ enum Event {
 
 fn decode(message: &Message) -> Result<Event, HandlerError> {
     let poison = |error: String| HandlerError::Poison(format!("{}: {error}", message.topic));
-    let envelope = Envelope::decode(message.value.as_slice()).map_err(|e| poison(e.to_string()))?;
-    let payload = envelope.payload.as_slice();
-    let event = match message.topic.as_str() {
-        topics::PHOTO_PUBLISHED => {
-            let event =
-                events::PhotoPublished::decode(payload).map_err(|e| poison(e.to_string()))?;
+    let event = match message.decode_event().map_err(|e| poison(e.to_string()))? {
+        BusEvent::PhotoPublished(event) => {
             Event::Published(FeedEntry::new(event.photo_id, event.author_id))
         }
-        topics::PHOTO_DELETED => {
-            let event = events::PhotoDeleted::decode(payload).map_err(|e| poison(e.to_string()))?;
+        BusEvent::PhotoDeleted(event) => {
             Event::Deleted(FeedEntry::new(event.photo_id, event.author_id))
         }
-        topics::GRAPH_FOLLOWED => {
-            let event = events::Followed::decode(payload).map_err(|e| poison(e.to_string()))?;
-            Event::Followed {
-                follower: event.follower_id,
-                followee: event.followee_id,
-            }
-        }
-        topics::GRAPH_UNFOLLOWED => {
-            let event = events::Unfollowed::decode(payload).map_err(|e| poison(e.to_string()))?;
-            Event::Unfollowed {
-                follower: event.follower_id,
-                followee: event.followee_id,
-            }
-        }
-        other => return Err(poison(format!("not a feed topic: {other}"))),
+        BusEvent::Followed(event) => Event::Followed {
+            follower: event.follower_id,
+            followee: event.followee_id,
+        },
+        BusEvent::Unfollowed(event) => Event::Unfollowed {
+            follower: event.follower_id,
+            followee: event.followee_id,
+        },
+        other => return Err(poison(format!("not a feed topic: {}", other.topic()))),
     };
     let ids = match &event {
         Event::Published(entry) | Event::Deleted(entry) => [entry.post_id, entry.author_id],
@@ -207,6 +194,7 @@ impl Handler for FanOut {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use photoshare_proto::events::v1 as events;
 
     fn message(topic: &str, payload: Vec<u8>) -> Message {
         Message::event(topic, "1", 1, 0, payload)
@@ -214,24 +202,21 @@ mod tests {
 
     #[test]
     fn events_decode_and_malformed_ones_are_poison() {
-        let published = events::PhotoPublished {
+        let published = BusEvent::PhotoPublished(events::PhotoPublished {
             photo_id: 5,
             author_id: 6,
             created_at_ms: 0,
-        };
-        match decode(&message(topics::PHOTO_PUBLISHED, published.encode_to_vec())) {
+        });
+        match decode(&Message::from_event(&published, 1, 0)) {
             Ok(Event::Published(entry)) => assert_eq!(entry, FeedEntry::new(5, 6)),
             _ => panic!("a published event"),
         }
-        let missing_author = events::PhotoDeleted {
+        let missing_author = BusEvent::PhotoDeleted(events::PhotoDeleted {
             photo_id: 5,
             author_id: 0,
-        };
+        });
         assert!(matches!(
-            decode(&message(
-                topics::PHOTO_DELETED,
-                missing_author.encode_to_vec()
-            )),
+            decode(&Message::from_event(&missing_author, 1, 0)),
             Err(HandlerError::Poison(_))
         ));
         assert!(matches!(
@@ -241,8 +226,17 @@ mod tests {
         let mut garbage = message(topics::GRAPH_UNFOLLOWED, Vec::new());
         garbage.value = vec![0x0a, 0xff];
         assert!(matches!(decode(&garbage), Err(HandlerError::Poison(_))));
+        let liked = BusEvent::Liked(events::Liked {
+            photo_id: 5,
+            user_id: 6,
+            photo_author_id: 7,
+        });
         assert!(matches!(
-            decode(&message("engagement.liked", Vec::new())),
+            decode(&Message::from_event(&liked, 1, 0)),
+            Err(HandlerError::Poison(error)) if error.contains("not a feed topic")
+        ));
+        assert!(matches!(
+            decode(&message("graph.followed.dlq", Vec::new())),
             Err(HandlerError::Poison(_))
         ));
     }

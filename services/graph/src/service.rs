@@ -13,8 +13,7 @@ use photoshare_ids::IdGenerator;
 use photoshare_proto::common::v1::{PageInfo, PageRequest};
 use photoshare_proto::events::v1 as events;
 use photoshare_proto::graph::v1 as pb;
-use photoshare_proto::prost::Message as _;
-use photoshare_proto::topics;
+use photoshare_proto::Event as BusEvent;
 use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
 
@@ -57,24 +56,10 @@ impl GraphService {
         Ok((follower, followee))
     }
 
-    /// A `graph.followed` or `graph.unfollowed` event about the pair, keyed by the follower.
-    fn event(&self, topic: &str, follower: u64, followee: u64, now_ms: i64) -> (u64, Message) {
-        let payload = if topic == topics::GRAPH_FOLLOWED {
-            events::Followed {
-                follower_id: follower,
-                followee_id: followee,
-            }
-            .encode_to_vec()
-        } else {
-            events::Unfollowed {
-                follower_id: follower,
-                followee_id: followee,
-            }
-            .encode_to_vec()
-        };
+    /// `event` as a message with a fresh event id.
+    fn event(&self, event: BusEvent, now_ms: i64) -> (u64, Message) {
         let event_id = self.ids.next_id();
-        let message = Message::event(topic, follower.to_string(), event_id, now_ms, payload);
-        (event_id, message)
+        (event_id, Message::from_event(&event, event_id, now_ms))
     }
 
     async fn follow(&self, request: pb::FollowRequest) -> Result<pb::FollowState, GraphError> {
@@ -90,7 +75,11 @@ impl GraphService {
                 Asked::Pending => pb::FollowState::Requested,
             });
         }
-        let (event_id, message) = self.event(topics::GRAPH_FOLLOWED, follower, followee, now);
+        let followed = BusEvent::Followed(events::Followed {
+            follower_id: follower,
+            followee_id: followee,
+        });
+        let (event_id, message) = self.event(followed, now);
         let event = Event {
             id: event_id,
             message: &message,
@@ -114,7 +103,11 @@ impl GraphService {
             Err(error) => return Err(error),
         };
         let now = unix_ms_now();
-        let (event_id, message) = self.event(topics::GRAPH_UNFOLLOWED, follower, followee, now);
+        let unfollowed = BusEvent::Unfollowed(events::Unfollowed {
+            follower_id: follower,
+            followee_id: followee,
+        });
+        let (event_id, message) = self.event(unfollowed, now);
         let event = Event {
             id: event_id,
             message: &message,
@@ -130,7 +123,11 @@ impl GraphService {
     async fn approve(&self, request: pb::RequestDecision) -> Result<(), GraphError> {
         let (owner, requester) = decision(&request)?;
         let now = unix_ms_now();
-        let (event_id, message) = self.event(topics::GRAPH_FOLLOWED, requester, owner, now);
+        let followed = BusEvent::Followed(events::Followed {
+            follower_id: requester,
+            followee_id: owner,
+        });
+        let (event_id, message) = self.event(followed, now);
         let event = Event {
             id: event_id,
             message: &message,

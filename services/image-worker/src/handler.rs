@@ -8,10 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use photoshare_events::{Handler, HandlerError, Message};
 use photoshare_imaging::{Limits, Processed};
-use photoshare_proto::events::v1::PhotoUploaded;
 use photoshare_proto::media::v1 as media;
-use photoshare_proto::prost::Message as _;
-use photoshare_proto::ErrorCode;
+use photoshare_proto::{ErrorCode, Event};
 use photoshare_storage::ObjectStore;
 
 use crate::Media;
@@ -79,11 +77,16 @@ impl ProcessUploads {
 #[async_trait]
 impl Handler for ProcessUploads {
     async fn handle(&self, message: &Message) -> Result<(), HandlerError> {
-        let envelope = message
-            .envelope()
-            .map_err(|error| HandlerError::Poison(error.to_string()))?;
-        let uploaded = PhotoUploaded::decode(envelope.payload.as_slice())
-            .map_err(|error| HandlerError::Poison(format!("not a PhotoUploaded: {error}")))?;
+        let uploaded = match message.decode_event() {
+            Ok(Event::PhotoUploaded(uploaded)) => uploaded,
+            Ok(other) => {
+                let topic = other.topic();
+                return Err(HandlerError::Poison(format!(
+                    "not a photo.uploaded: {topic}"
+                )));
+            }
+            Err(error) => return Err(HandlerError::Poison(error.to_string())),
+        };
         let photo_id = uploaded.photo_id;
 
         let meta = self

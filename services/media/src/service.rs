@@ -11,8 +11,7 @@ use photoshare_ids::IdGenerator;
 use photoshare_proto::events::v1 as events;
 use photoshare_proto::media::v1 as pb;
 use photoshare_proto::page::Page;
-use photoshare_proto::prost::Message as _;
-use photoshare_proto::topics;
+use photoshare_proto::Event;
 use photoshare_storage::ObjectStore;
 use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
@@ -148,13 +147,7 @@ impl MediaService {
             object_key: upload.object_key.clone(),
             content_type: upload.content_type.clone(),
         };
-        let event = Message::event(
-            topics::PHOTO_UPLOADED,
-            photo_id.to_string(),
-            event_id,
-            now,
-            payload.encode_to_vec(),
-        );
+        let event = Message::from_event(&Event::PhotoUploaded(payload), event_id, now);
         let created = self
             .store
             .create_photo(
@@ -313,13 +306,7 @@ impl MediaService {
             author_id: photo.author_id,
         };
         let now = unix_ms_now();
-        let event = Message::event(
-            topics::PHOTO_DELETED,
-            photo.author_id.to_string(),
-            event_id,
-            now,
-            payload.encode_to_vec(),
-        );
+        let event = Message::from_event(&Event::PhotoDeleted(payload), event_id, now);
         if self
             .store
             .delete_photo(photo.id, event_id, &event, now)
@@ -400,13 +387,7 @@ impl MediaService {
                     author_id: photo.author_id,
                     created_at_ms: photo.created_at_ms,
                 };
-                let event = Message::event(
-                    topics::PHOTO_PUBLISHED,
-                    photo.author_id.to_string(),
-                    event_id,
-                    now,
-                    payload.encode_to_vec(),
-                );
+                let event = Message::from_event(&Event::PhotoPublished(payload), event_id, now);
                 let outcome = Outcome::Ready {
                     width: processed.width,
                     height: processed.height,
