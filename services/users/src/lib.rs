@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod keys;
 mod passwords;
+mod revocations;
 pub mod service;
 pub mod store;
 mod tokens;
@@ -30,8 +31,7 @@ pub use service::UsersService;
 /// The service name: its database is `<prefix>users`, its metrics say `service="users"`.
 pub const SERVICE: &str = "users";
 
-pub static MIGRATIONS: &[MigrationFile] =
-    embed_migrations!("../../../migrations/users", 1 => "0001_init");
+pub static MIGRATIONS: &[MigrationFile] = embed_migrations!("../../../migrations/users", 1 => "0001_init", 2 => "0002_revocations_and_signup_keys");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
