@@ -32,7 +32,7 @@ pub use service::EngagementService;
 pub const SERVICE: &str = "engagement";
 
 pub static MIGRATIONS: &[MigrationFile] =
-    embed_migrations!("../../../migrations/engagement", 1 => "0001_init");
+    embed_migrations!("../../../migrations/engagement", 1 => "0001_init", 2 => "0002_comment_keys");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
