@@ -28,7 +28,7 @@ pub struct Problem {
 pub struct ApiError {
     pub code: ErrorCode,
     pub detail: String,
-    /// Seconds, for 429 answers.
+    /// Seconds, for 429 and busy 503 answers (`Retry-After`).
     pub retry_after: Option<u64>,
 }
 
@@ -102,7 +102,10 @@ impl From<tonic::Status> for ApiError {
             }
             _ => status.message().to_owned(),
         };
-        ApiError::new(code, detail)
+        ApiError {
+            retry_after: ErrorCode::retry_after(&status),
+            ..ApiError::new(code, detail)
+        }
     }
 }
 
@@ -156,6 +159,16 @@ mod tests {
         assert_eq!(error.code, ErrorCode::EmailTaken);
         assert_eq!(error.problem().status, 409);
         assert_eq!(error.problem().code, "email_taken");
+    }
+
+    #[test]
+    fn a_busy_service_says_when_to_retry() {
+        let error = ApiError::from(ErrorCode::Unavailable.status_retry_after("busy", 3));
+        let response = error.error_response();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers().get("retry-after").unwrap(), "3");
+        let plain = ApiError::from(ErrorCode::Unavailable.status("down"));
+        assert!(!plain.error_response().headers().contains_key("retry-after"));
     }
 
     #[test]
