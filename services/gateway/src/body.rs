@@ -1,6 +1,10 @@
-//! JSON request bodies as every handler takes them: [`Body<T>`] reads the body exactly like
-//! `web::Json<T>` (size limit, content type, unknown fields refused, failures as problems), and
-//! then refuses control characters in every string field of it, naming the field.
+//! JSON request bodies as every handler takes them: [`Body<T>`] reads the body as JSON with
+//! `web::Json`'s checks (size limit, content type, malformed JSON, failures as problems),
+//! refuses control characters in every string of it, naming the field, and only then reads it
+//! into `T` (unknown fields refused). Checking the JSON before `T` reads it means a hostile
+//! string is refused for what it is, whatever the field's type (an id, say), and never echoed
+//! back in a parse error. Of a name given twice in one object, the last counts (as in most
+//! JSON parsers; the gateway is the only one that reads these bodies).
 //!
 //! Control characters have no business in usernames, emails, captions or comments, and NUL in
 //! particular cannot be stored by PostgreSQL: it would turn bad input into a 500. The rule:
@@ -13,14 +17,12 @@ use std::pin::Pin;
 
 use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::problem::ApiError;
 
-/// A request body type. It is `Serialize` only so that its strings can be walked, whatever its
-/// fields are: no field escapes the check because someone forgot to list it.
-pub trait RequestBody: DeserializeOwned + Serialize {
+/// What a [`Body<T>`] may read, and which of its fields are multi-line.
+pub trait RequestBody: DeserializeOwned {
     /// The fields that may hold line breaks.
     const MULTILINE: &'static [&'static str] = &[];
 }
@@ -40,10 +42,12 @@ impl<T: RequestBody + 'static> FromRequest for Body<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Body<T>, actix_web::Error>>>>;
 
     fn from_request(request: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let json = web::Json::<T>::from_request(request, payload);
+        let json = web::Json::<Value>::from_request(request, payload);
         Box::pin(async move {
-            let body = json.await?.into_inner();
-            refuse_control_characters(&body, T::MULTILINE)?;
+            let json = json.await?.into_inner();
+            refuse_control_characters(&json, T::MULTILINE)?;
+            let body = serde_json::from_value(json)
+                .map_err(|error| ApiError::validation(format!("invalid JSON body: {error}")))?;
             Ok(Body(body))
         })
     }
@@ -51,10 +55,8 @@ impl<T: RequestBody + 'static> FromRequest for Body<T> {
 
 /// 400 `validation_failed` naming the first string field of `body` that holds a control
 /// character it may not.
-fn refuse_control_characters<T: Serialize>(body: &T, multiline: &[&str]) -> Result<(), ApiError> {
-    let value = serde_json::to_value(body)
-        .map_err(|error| ApiError::validation(format!("unreadable body: {error}")))?;
-    match first_control_character(&value, "", multiline) {
+fn refuse_control_characters(body: &Value, multiline: &[&str]) -> Result<(), ApiError> {
+    match first_control_character(body, "", multiline) {
         Some(field) => Err(ApiError::validation(format!(
             "{field} must not contain control characters{}",
             if multiline.contains(&field.as_str()) {
@@ -97,30 +99,16 @@ pub fn has_control(text: &str, line_breaks_allowed: bool) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use serde::Deserialize;
+    use serde_json::json;
 
     use super::*;
 
-    #[derive(Debug, Serialize, Deserialize)]
-    struct Sample {
-        name: String,
-        caption: Option<String>,
-        tags: Vec<String>,
-        count: u32,
+    fn sample(name: &str, caption: &str, tag: &str) -> Value {
+        json!({"name": name, "caption": caption, "tags": ["ok", tag], "count": 3, "id": null})
     }
 
-    fn sample(name: &str, caption: &str, tag: &str) -> Sample {
-        Sample {
-            name: name.to_owned(),
-            caption: Some(caption.to_owned()),
-            tags: vec!["ok".to_owned(), tag.to_owned()],
-            count: 3,
-        }
-    }
-
-    fn refused_field(body: &Sample) -> Option<String> {
-        let value = serde_json::to_value(body).unwrap();
-        first_control_character(&value, "", &["caption"])
+    fn refused_field(body: &Value) -> Option<String> {
+        first_control_character(body, "", &["caption"])
     }
 
     #[test]
@@ -152,6 +140,73 @@ mod tests {
             refuse_control_characters(&sample("ann", "nul\0", ""), &["caption"]).unwrap_err();
         assert_eq!(error.code, photoshare_proto::ErrorCode::ValidationFailed);
         assert!(error.detail.starts_with("caption "), "{}", error.detail);
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Probe {
+        upload_id: photoshare_ids::UploadId,
+        text: String,
+    }
+
+    impl RequestBody for Probe {
+        const MULTILINE: &'static [&'static str] = &["text"];
+    }
+
+    /// Through actix, as handlers get it: the strings are checked before the body is typed,
+    /// so an id field holding a NUL is refused by name, not as a malformed id.
+    #[actix_web::test]
+    async fn the_extractor_checks_strings_before_it_types_the_body() {
+        use actix_web::test::{call_service, init_service, read_body_json, TestRequest};
+        use actix_web::{App, HttpResponse};
+
+        let app = init_service(
+            App::new()
+                .app_data(web::JsonConfig::default().error_handler(crate::problem::json_error))
+                .route(
+                    "/probe",
+                    web::post().to(|body: Body<Probe>| async move {
+                        let probe = body.into_inner();
+                        HttpResponse::Ok().body(format!("{} {}", probe.upload_id, probe.text))
+                    }),
+                ),
+        )
+        .await;
+        let post = |body: Value| {
+            TestRequest::post()
+                .uri("/probe")
+                .set_json(body)
+                .to_request()
+        };
+        let answer = call_service(&app, post(json!({"upload_id": "7", "text": "a\nb"}))).await;
+        assert_eq!(answer.status(), 200);
+        for (body, field) in [
+            (json!({"upload_id": "7\0", "text": "x"}), "upload_id"),
+            (json!({"upload_id": "7", "text": "a\0"}), "text"),
+        ] {
+            let answer = call_service(&app, post(body)).await;
+            assert_eq!(answer.status(), 400);
+            let problem: Value = read_body_json(answer).await;
+            assert_eq!(problem["code"], "validation_failed");
+            let detail = problem["detail"].as_str().unwrap();
+            assert!(detail.starts_with(&format!("{field} ")), "{detail}");
+            assert!(
+                !detail.contains('\0'),
+                "the hostile text is not echoed: {detail:?}"
+            );
+        }
+        let unknown = call_service(
+            &app,
+            post(json!({"upload_id": "7", "text": "x", "admin": true})),
+        )
+        .await;
+        assert_eq!(unknown.status(), 400);
+        let not_json = TestRequest::post()
+            .uri("/probe")
+            .insert_header(("content-type", "text/plain"))
+            .set_payload("upload_id=7")
+            .to_request();
+        assert_eq!(call_service(&app, not_json).await.status(), 415);
     }
 
     #[test]
