@@ -130,6 +130,7 @@ async fn control_characters_are_refused_everywhere(backend: Backend) {
                     "{what}: {}",
                     response.status()
                 );
+                operation.assert_documents(400);
                 let problem = assert_problem(response, 400, "validation_failed").await;
                 let detail = problem["detail"].as_str().unwrap();
                 assert!(detail.contains(&field), "{what}: {detail}");
@@ -148,6 +149,7 @@ async fn control_characters_are_refused_everywhere(backend: Backend) {
                     "{what}: {}",
                     response.status()
                 );
+                operation.assert_documents(404);
                 assert_problem(response, 404, "not_found").await;
             }
         }
@@ -161,6 +163,7 @@ async fn control_characters_are_refused_everywhere(backend: Backend) {
                 "{what}: {}",
                 response.status()
             );
+            operation.assert_documents(400);
             assert_problem(response, 400, "validation_failed").await;
         }
     }

@@ -82,6 +82,22 @@ pub struct Operation {
     /// The request body's schema, its `$ref`s resolved one level.
     pub body: Option<Value>,
     pub has_list_params: bool,
+    /// The statuses it documents.
+    pub documented: Vec<u16>,
+}
+
+impl Operation {
+    /// Fails unless the document lists `status` for this operation: what the server sends is
+    /// what the app's generated client expects.
+    pub fn assert_documents(&self, status: u16) {
+        assert!(
+            self.documented.contains(&status),
+            "{} {} answered {status}, which its documentation does not list ({:?})",
+            self.method,
+            self.path,
+            self.documented
+        );
+    }
 }
 
 /// Every operation of the OpenAPI document the gateway serves.
@@ -112,12 +128,22 @@ pub async fn operations(app: &TestApp) -> Vec<Operation> {
                         .iter()
                         .any(|parameter| parameter["name"] == "cursor")
                 });
+            let documented = operation["responses"]
+                .as_object()
+                .map(|responses| {
+                    responses
+                        .keys()
+                        .filter_map(|status| status.parse().ok())
+                        .collect()
+                })
+                .unwrap_or_default();
             operations.push(Operation {
                 method,
                 path: path.clone(),
                 secured: operation.get("security").is_some(),
                 body,
                 has_list_params,
+                documented,
             });
         }
     }

@@ -133,6 +133,7 @@ async fn no_route_accepts_a_forged_or_revoked_token(backend: Backend) {
                 operation.method,
                 operation.path
             );
+            operation.assert_documents(401);
             assert_problem(response, 401, "unauthorized").await;
         }
     }
