@@ -64,31 +64,35 @@ impl Replica {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
+        self.send(reqwest::Method::GET, path, Some(token), None)
             .await
-            .expect("request sent")
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
+        self.send(reqwest::Method::POST, path, None, Some(body))
             .await
-            .expect("request sent")
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.client
-            .patch(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
+        self.send(reqwest::Method::PATCH, path, Some(token), Some(body))
             .await
-            .expect("request sent")
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request sent")
     }
 }
 

@@ -105,6 +105,24 @@ async fn send(
     request.send().await.expect("request sent")
 }
 
+/// Asserts `response` is the problem `status`/`code` that `operation` documents, and never a
+/// 5xx (said first, with `what` was sent); returns the problem.
+async fn expect(
+    operation: &Operation,
+    response: reqwest::Response,
+    what: &str,
+    status: u16,
+    code: &str,
+) -> Value {
+    assert!(
+        response.status().as_u16() < 500,
+        "{what}: {}",
+        response.status()
+    );
+    operation.assert_documents(status);
+    assert_problem(response, status, code).await
+}
+
 async fn control_characters_are_refused_everywhere(backend: Backend) {
     // Hundreds of probing writes in a minute: more than one account's write budget.
     let app = spawn_app_with(backend, |config| {
@@ -125,13 +143,7 @@ async fn control_characters_are_refused_everywhere(backend: Backend) {
                     "{} {} with {field} = {:?}",
                     operation.method, operation.path, body[&field]
                 );
-                assert!(
-                    response.status().as_u16() < 500,
-                    "{what}: {}",
-                    response.status()
-                );
-                operation.assert_documents(400);
-                let problem = assert_problem(response, 400, "validation_failed").await;
+                let problem = expect(operation, response, &what, 400, "validation_failed").await;
                 let detail = problem["detail"].as_str().unwrap();
                 assert!(detail.contains(&field), "{what}: {detail}");
                 probed_fields += 1;
@@ -144,13 +156,7 @@ async fn control_characters_are_refused_everywhere(backend: Backend) {
                 let body = operation.body.as_ref().map(|_| json!({}));
                 let response = send(&app, operation, &path, token, body.as_ref()).await;
                 let what = format!("{} {path}", operation.method);
-                assert!(
-                    response.status().as_u16() < 500,
-                    "{what}: {}",
-                    response.status()
-                );
-                operation.assert_documents(404);
-                assert_problem(response, 404, "not_found").await;
+                expect(operation, response, &what, 404, "not_found").await;
             }
         }
 
@@ -158,13 +164,7 @@ async fn control_characters_are_refused_everywhere(backend: Backend) {
             let path = format!("{}?cursor=%00", plausible(&operation.path));
             let response = send(&app, operation, &path, token, None).await;
             let what = format!("{} {path}", operation.method);
-            assert!(
-                response.status().as_u16() < 500,
-                "{what}: {}",
-                response.status()
-            );
-            operation.assert_documents(400);
-            assert_problem(response, 400, "validation_failed").await;
+            expect(operation, response, &what, 400, "validation_failed").await;
         }
     }
     // Sign-up, login, refresh, logout, profile, upload, photo (2), comment: at least these.
