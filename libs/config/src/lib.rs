@@ -302,7 +302,8 @@ pub struct FeedConfig {
     pub active_days: u64,
     /// Posts kept per cached feed.
     pub cache_cap: usize,
-    /// Prepended to every Redis key (several deployments sharing one Redis).
+    /// Prepended to every Redis key of the deployment, the feed's and the gateway's rate-limit
+    /// budgets (several deployments sharing one Redis).
     pub redis_key_prefix: String,
 }
 

@@ -30,12 +30,12 @@ const REREAD_MS: i64 = 30_000;
 /// Revocations asked for per call (the service caps it too); a longer backlog takes several.
 const PAGE: u32 = 1_000;
 
-/// Why a token is refused. Suspended accounts will answer `account_suspended` (issue 12);
-/// every reason today answers 401 `unauthorized`.
+/// Why a token is refused. Every refusal answers 401 `unauthorized` today; a suspended
+/// account's (a `user_id` revocation with its own reason) is to answer `account_suspended`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     SessionRevoked,
-    AccountRevoked,
+    AccountRevoked(pb::RevocationReason),
 }
 
 /// The access tokens currently revoked, by session and by account.
@@ -58,6 +58,8 @@ struct Entries {
 struct AccountRevocation {
     up_to_ms: i64,
     expires_at_ms: i64,
+    /// Of the latest revocation of the account.
+    reason: pb::RevocationReason,
 }
 
 #[derive(Default)]
@@ -105,7 +107,7 @@ impl Denylist {
             .users
             .get(&user.get())
             .filter(|revoked| issued_at_ms <= revoked.up_to_ms)
-            .map(|_| Refusal::AccountRevoked)
+            .map(|revoked| Refusal::AccountRevoked(revoked.reason))
     }
 
     /// How long ago the list last caught up, `None` if it never did.
@@ -140,8 +142,12 @@ impl Denylist {
                     let entry = entries.users.entry(user).or_insert(AccountRevocation {
                         up_to_ms: revocation.recorded_at_ms,
                         expires_at_ms: revocation.expires_at_ms,
+                        reason: revocation.reason(),
                     });
-                    entry.up_to_ms = entry.up_to_ms.max(revocation.recorded_at_ms);
+                    if revocation.recorded_at_ms >= entry.up_to_ms {
+                        entry.up_to_ms = revocation.recorded_at_ms;
+                        entry.reason = revocation.reason();
+                    }
                     entry.expires_at_ms = entry.expires_at_ms.max(revocation.expires_at_ms);
                 }
                 None => {}
@@ -263,7 +269,7 @@ mod tests {
         let after = (NOW / 1000 + 1) as u64;
         assert_eq!(
             list.refuses(UserId(5), SessionId(1), before),
-            Some(Refusal::AccountRevoked)
+            Some(Refusal::AccountRevoked(pb::RevocationReason::Logout))
         );
         assert_eq!(
             list.refuses(UserId(5), SessionId(1), after),
@@ -275,7 +281,7 @@ mod tests {
         list.absorb(&[account(2, 5, NOW + 5_000)], NOW);
         assert_eq!(
             list.refuses(UserId(5), SessionId(1), after),
-            Some(Refusal::AccountRevoked)
+            Some(Refusal::AccountRevoked(pb::RevocationReason::Logout))
         );
     }
 
