@@ -11,6 +11,10 @@ use tonic::{Code, Status};
 /// The metadata key carrying the code word on an error status.
 pub const CODE_METADATA_KEY: &str = "photoshare-code";
 
+/// The metadata key carrying, on a busy or rate-limited answer, the seconds after which a retry
+/// may succeed; the gateway sends it on as `Retry-After`.
+pub const RETRY_AFTER_METADATA_KEY: &str = "retry-after";
+
 /// Every error code the REST API can answer with (see API.md, "Error codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
@@ -28,6 +32,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     InvalidImage,
     CannotFollowSelf,
+    /// An `Idempotency-Key` sent again with a different request.
+    IdempotencyKeyReused,
     RateLimited,
     Unavailable,
     /// Our fault, never the caller's. The detail is not shown to the caller.
@@ -35,7 +41,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::ValidationFailed,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
@@ -50,6 +56,7 @@ impl ErrorCode {
         ErrorCode::UnsupportedMediaType,
         ErrorCode::InvalidImage,
         ErrorCode::CannotFollowSelf,
+        ErrorCode::IdempotencyKeyReused,
         ErrorCode::RateLimited,
         ErrorCode::Unavailable,
         ErrorCode::Internal,
@@ -72,6 +79,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::InvalidImage => "invalid_image",
             ErrorCode::CannotFollowSelf => "cannot_follow_self",
+            ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
@@ -95,7 +103,9 @@ impl ErrorCode {
             ErrorCode::UploadExpired => 410,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
-            ErrorCode::InvalidImage | ErrorCode::CannotFollowSelf => 422,
+            ErrorCode::InvalidImage
+            | ErrorCode::CannotFollowSelf
+            | ErrorCode::IdempotencyKeyReused => 422,
             ErrorCode::RateLimited => 429,
             ErrorCode::Unavailable => 503,
             ErrorCode::Internal => 500,
@@ -119,6 +129,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "The media type is not supported",
             ErrorCode::InvalidImage => "The image is not valid",
             ErrorCode::CannotFollowSelf => "You cannot follow yourself",
+            ErrorCode::IdempotencyKeyReused => "The Idempotency-Key was used for another request",
             ErrorCode::RateLimited => "Too many requests",
             ErrorCode::Unavailable => "The service is unavailable",
             ErrorCode::Internal => "Internal error",
@@ -137,7 +148,9 @@ impl ErrorCode {
             ErrorCode::NotFound => Code::NotFound,
             ErrorCode::MethodNotAllowed => Code::Unimplemented,
             ErrorCode::UsernameTaken | ErrorCode::EmailTaken => Code::AlreadyExists,
-            ErrorCode::UploadIncomplete | ErrorCode::UploadExpired => Code::FailedPrecondition,
+            ErrorCode::UploadIncomplete
+            | ErrorCode::UploadExpired
+            | ErrorCode::IdempotencyKeyReused => Code::FailedPrecondition,
             ErrorCode::RateLimited => Code::ResourceExhausted,
             ErrorCode::Unavailable => Code::Unavailable,
             ErrorCode::Internal => Code::Internal,
@@ -151,6 +164,28 @@ impl ErrorCode {
             .metadata_mut()
             .insert(CODE_METADATA_KEY, MetadataValue::from_static(self.as_str()));
         status
+    }
+
+    /// [`ErrorCode::status`] that also says when to retry (`Retry-After`, in whole seconds).
+    pub fn status_retry_after(self, message: impl Into<String>, seconds: u64) -> Status {
+        let mut status = self.status(message);
+        if let Ok(value) = MetadataValue::try_from(seconds.to_string()) {
+            status
+                .metadata_mut()
+                .insert(RETRY_AFTER_METADATA_KEY, value);
+        }
+        status
+    }
+
+    /// The seconds after which a retry may succeed, if the status says.
+    pub fn retry_after(status: &Status) -> Option<u64> {
+        status
+            .metadata()
+            .get(RETRY_AFTER_METADATA_KEY)?
+            .to_str()
+            .ok()?
+            .parse()
+            .ok()
     }
 
     /// Reads the code back from a status. A status without our metadata (a transport failure,
@@ -219,10 +254,22 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_travels_with_the_status() {
+        let status = ErrorCode::Unavailable.status_retry_after("busy", 2);
+        assert_eq!(ErrorCode::from_status(&status), ErrorCode::Unavailable);
+        assert_eq!(ErrorCode::retry_after(&status), Some(2));
+        assert_eq!(
+            ErrorCode::retry_after(&ErrorCode::Unavailable.status("x")),
+            None
+        );
+    }
+
+    #[test]
     fn api_statuses_match_the_contract() {
         assert_eq!(ErrorCode::UsernameTaken.http_status(), 409);
         assert_eq!(ErrorCode::UploadExpired.http_status(), 410);
         assert_eq!(ErrorCode::CannotFollowSelf.http_status(), 422);
+        assert_eq!(ErrorCode::IdempotencyKeyReused.http_status(), 422);
         assert_eq!(ErrorCode::RateLimited.http_status(), 429);
         assert_eq!(ErrorCode::Unavailable.http_status(), 503);
     }

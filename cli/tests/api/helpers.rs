@@ -125,6 +125,17 @@ impl TestApp {
         .await
     }
 
+    /// The gRPC URL of the internal service `name` (`users`, `media`, ...) of the dev app.
+    pub fn service_url(&self, name: &str) -> String {
+        let addr = self
+            .app
+            .as_ref()
+            .unwrap()
+            .service_addr(name)
+            .expect("a service of the dev app");
+        format!("http://{addr}")
+    }
+
     /// How many calls of gRPC `method` (e.g. `/photoshare.users.v1.Users/BatchGetUsers`) the
     /// internal service `service` has answered, from its own `/metrics`.
     pub async fn grpc_calls(&self, service: &str, method: &str) -> u64 {

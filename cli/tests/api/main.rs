@@ -5,10 +5,14 @@
 mod helpers;
 
 mod auth;
+mod edge;
 mod errors;
 mod feed;
+mod idempotency;
 mod ops;
 mod photos;
+mod replica;
+mod sessions;
 mod social;
 mod tokens;
 mod users;

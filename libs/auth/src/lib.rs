@@ -14,4 +14,4 @@ mod verify;
 pub use claims::AccessClaims;
 pub use jwks::{JwkSet, PublicJwk};
 pub use signing::{KeyError, SigningKey};
-pub use verify::{TokenError, TokenVerifier};
+pub use verify::{TokenError, TokenVerifier, LEEWAY_SECS};

@@ -7,8 +7,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
 use crate::{AccessClaims, JwkSet};
 
-/// Clock skew tolerated between the signer and the verifier.
-const LEEWAY_SECS: u64 = 30;
+/// Clock skew tolerated between the signer and the verifier: a token verifies up to this long
+/// after its `exp` (and before its `nbf`).
+pub const LEEWAY_SECS: u64 = 30;
 
 /// Why a token was refused. Callers answer every variant with 401; the variant is for logs.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -108,6 +108,61 @@ pub const ENV_VARS: &[EnvVar] = &[
         "auth.signing_key_file",
         |c, v| set(&mut c.auth.signing_key_file, Some(v.into())),
     ),
+    EnvVar::new(
+        "PHOTOSHARE_PASSWORD_HASH_CONCURRENCY",
+        "auth.password_hash_concurrency",
+        |c, v| set(&mut c.auth.password_hash_concurrency, parse(v)?),
+    ),
+    EnvVar::new(
+        "PHOTOSHARE_PASSWORD_HASH_QUEUE",
+        "auth.password_hash_queue",
+        |c, v| set(&mut c.auth.password_hash_queue, parse(v)?),
+    ),
+    EnvVar::new(
+        "PHOTOSHARE_AUTH_RATE_LIMIT_PER_MINUTE",
+        "gateway.auth_rate_limit_per_minute",
+        |c, v| set(&mut c.gateway.auth_rate_limit_per_minute, parse(v)?),
+    ),
+    EnvVar::new(
+        "PHOTOSHARE_LOGIN_ACCOUNT_RATE_LIMIT_PER_MINUTE",
+        "gateway.login_account_rate_limit_per_minute",
+        |c, v| {
+            set(
+                &mut c.gateway.login_account_rate_limit_per_minute,
+                parse(v)?,
+            )
+        },
+    ),
+    EnvVar::new(
+        "PHOTOSHARE_WRITE_RATE_LIMIT_PER_MINUTE",
+        "gateway.write_rate_limit_per_minute",
+        |c, v| set(&mut c.gateway.write_rate_limit_per_minute, parse(v)?),
+    ),
+    EnvVar::new(
+        "PHOTOSHARE_TRUST_FORWARDED_FOR",
+        "gateway.trust_forwarded_for (true | false)",
+        |c, v| set(&mut c.gateway.trust_forwarded_for, parse_flag(v)?),
+    ),
+    EnvVar::new(
+        "PHOTOSHARE_REVOCATION_POLL_MS",
+        "gateway.revocation_poll_ms",
+        |c, v| set(&mut c.gateway.revocation_poll_ms, parse(v)?),
+    ),
+    EnvVar::new(
+        "PHOTOSHARE_REVOCATION_STALE_AFTER_MS",
+        "gateway.revocation_stale_after_ms",
+        |c, v| set(&mut c.gateway.revocation_stale_after_ms, parse(v)?),
+    ),
+    EnvVar::new(
+        "PHOTOSHARE_METRICS_TOKEN",
+        "gateway.metrics_token",
+        |c, v| set(&mut c.gateway.metrics_token, Some(v.to_owned().into())),
+    ),
+    EnvVar::new(
+        "PHOTOSHARE_METRICS_PRIVATE",
+        "gateway.metrics_private (true | false)",
+        |c, v| set(&mut c.gateway.metrics_private, parse_flag(v)?),
+    ),
     EnvVar::new("PHOTOSHARE_GATEWAY_LISTEN", "gateway.listen", |c, v| {
         set(&mut c.gateway.listen, parse(v)?)
     }),
@@ -228,6 +283,15 @@ pub(crate) fn apply_overrides(
 fn set<T>(slot: &mut T, value: T) -> Result<(), String> {
     *slot = value;
     Ok(())
+}
+
+/// `true`/`false` (also `1`/`0`, `yes`/`no`), as manifests tend to write flags.
+fn parse_flag(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(format!("`{text}` is neither `true` nor `false`")),
+    }
 }
 
 fn parse<T: FromStr>(text: &str) -> Result<T, String>
@@ -355,33 +419,41 @@ mod tests {
         // A variable listed in ENV_VARS that set nothing, or something other than what it says,
         // would be a lie to operators. Each is applied alone, with the first sample value that
         // is valid for it; every setting it names must then differ from the default.
-        const SAMPLES: [&str; 3] = ["127.0.0.1:7", "3", "text"];
+        const SAMPLES: [&str; 5] = ["127.0.0.1:7", "3", "text", "true", "false"];
         for var in ENV_VARS {
-            let applied = SAMPLES.iter().find_map(|sample| {
-                let mut config = Config::default();
-                apply_overrides(&mut config, &env(&[(var.name, sample)]))
-                    .ok()
-                    .map(|()| config)
-            });
-            let config = applied.unwrap_or_else(|| panic!("{} took no sample value", var.name));
-            let changed = changed_lines(&config);
             let settings = var.setting.split(" (").next().unwrap_or_default();
-            for setting in settings.split(" and ") {
-                let field = setting.rsplit('.').next().unwrap_or_default();
-                let named = settings
-                    .split(" and ")
-                    .filter(|other| other.rsplit('.').next() == Some(field))
-                    .count();
-                let shown = changed
-                    .iter()
-                    .filter(|line| line.starts_with(&format!("{field}:")))
-                    .count();
-                assert!(
-                    shown >= named,
-                    "{} did not change {setting}; changed: {changed:?}",
-                    var.name
-                );
-            }
+            // The first valid sample that changes every setting the variable names.
+            let changes_all = |config: &Config| {
+                let changed = changed_lines(config);
+                settings.split(" and ").all(|setting| {
+                    let field = setting.rsplit('.').next().unwrap_or_default();
+                    let named = settings
+                        .split(" and ")
+                        .filter(|other| other.rsplit('.').next() == Some(field))
+                        .count();
+                    let shown = changed
+                        .iter()
+                        .filter(|line| line.starts_with(&format!("{field}:")))
+                        .count();
+                    shown >= named
+                })
+            };
+            let mut tried = Vec::new();
+            let applied = SAMPLES.iter().any(|sample| {
+                let mut config = Config::default();
+                match apply_overrides(&mut config, &env(&[(var.name, sample)])) {
+                    Ok(()) => {
+                        tried.push(changed_lines(&config));
+                        changes_all(&config)
+                    }
+                    Err(_) => false,
+                }
+            });
+            assert!(
+                applied,
+                "{} did not change {settings}; changes seen per valid sample: {tried:?}",
+                var.name
+            );
         }
     }
 

@@ -170,6 +170,12 @@ pub struct AuthConfig {
     /// PKCS#8 PEM of the Ed25519 signing key. Unset: `<data_dir>/keys/jwt-ed25519.pem`,
     /// created on first start. Replicas of the users service must share one key.
     pub signing_key_file: Option<PathBuf>,
+    /// Password hashes (Argon2id, 19 MiB each) computed at once by one users service process.
+    /// The default keeps them under 80 MiB, inside a 512 MiB pod.
+    pub password_hash_concurrency: usize,
+    /// Hashes that may wait for a slot; when that many wait, sign-up and login answer 503
+    /// `unavailable` with `Retry-After` at once instead of queueing without bound.
+    pub password_hash_queue: usize,
 }
 
 impl Default for AuthConfig {
@@ -180,6 +186,8 @@ impl Default for AuthConfig {
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             signing_key_file: None,
+            password_hash_concurrency: 4,
+            password_hash_queue: 32,
         }
     }
 }
@@ -212,10 +220,25 @@ pub struct GatewayConfig {
     pub body_limit_bytes: usize,
     /// Sign-up and login attempts allowed per client IP and minute (each limited separately).
     pub auth_rate_limit_per_minute: u32,
+    /// Login attempts allowed per account (the normalised login name) and minute, whatever
+    /// the addresses they come from.
+    pub login_account_rate_limit_per_minute: u32,
+    /// Writes (POST, PUT, PATCH, DELETE with an access token) allowed per account and minute.
+    pub write_rate_limit_per_minute: u32,
     /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_forwarded_for: bool,
     /// HTTP worker threads; unset means one per core.
     pub workers: Option<usize>,
+    /// How often the gateway asks the users service for new token revocations.
+    pub revocation_poll_ms: u64,
+    /// A gateway whose revocation list is older than this says it is not ready.
+    pub revocation_stale_after_ms: u64,
+    /// `GET /metrics` with `Authorization: Bearer <this>` is answered from anywhere. Without
+    /// it, only direct requests from loopback or private addresses are (see `metrics_private`).
+    pub metrics_token: Option<Secret>,
+    /// Answer `GET /metrics` to requests straight from loopback and private addresses (an
+    /// in-cluster Prometheus) that no proxy forwarded.
+    pub metrics_private: bool,
 }
 
 impl Default for GatewayConfig {
@@ -230,8 +253,14 @@ impl Default for GatewayConfig {
             request_timeout_ms: 5_000,
             body_limit_bytes: 64 * 1024,
             auth_rate_limit_per_minute: 10,
+            login_account_rate_limit_per_minute: 10,
+            write_rate_limit_per_minute: 300,
             trust_forwarded_for: false,
             workers: None,
+            revocation_poll_ms: 1_000,
+            revocation_stale_after_ms: 10_000,
+            metrics_token: None,
+            metrics_private: true,
         }
     }
 }
@@ -314,7 +343,8 @@ pub struct FeedConfig {
     pub active_days: u64,
     /// Posts kept per cached feed.
     pub cache_cap: usize,
-    /// Prepended to every Redis key (several deployments sharing one Redis).
+    /// Prepended to every Redis key of the deployment, the feed's and the gateway's rate-limit
+    /// budgets (several deployments sharing one Redis).
     pub redis_key_prefix: String,
 }
 

@@ -12,6 +12,8 @@ pub enum EngagementError {
     NotFound(&'static str),
     #[error("only the comment's author or the photo's author may delete it")]
     Forbidden,
+    #[error("this Idempotency-Key was used for a comment on another photo or with another text")]
+    IdempotencyKeyReused,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("event outbox: {0}")]
@@ -24,6 +26,7 @@ impl EngagementError {
             EngagementError::Invalid(_) => ErrorCode::ValidationFailed,
             EngagementError::NotFound(_) => ErrorCode::NotFound,
             EngagementError::Forbidden => ErrorCode::Forbidden,
+            EngagementError::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             EngagementError::Database(_) | EngagementError::Events(_) => ErrorCode::Internal,
         }
     }

@@ -21,7 +21,7 @@ pub use error::EngagementError;
 pub use service::EngagementService;
 
 pub static MIGRATIONS: &[MigrationFile] =
-    embed_migrations!("../../../migrations/engagement", 1 => "0001_init");
+    embed_migrations!("../../../migrations/engagement", 1 => "0001_init", 2 => "0002_comment_keys");
 
 /// The engagement service: database `<prefix>engagement` with its outbox,
 /// `photoshare serve engagement`.

@@ -4,9 +4,13 @@
 //!
 //! It trusts its caller (the gateway) for who the user is and that the user may see the photo;
 //! it never asks the media service whether a photo exists.
+//!
+//! A comment created with an Idempotency-Key answers retries with the first comment for a day;
+//! the expired keys are purged at most once a minute, by the next keyed comment.
 
 use photoshare_ids::unix_ms_now;
 use photoshare_proto::page::Page;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use photoshare_events::Message;
@@ -20,12 +24,20 @@ use tonic::{Request, Response, Status};
 
 use crate::domain::{self, MAX_BATCH};
 use crate::error::EngagementError;
-use crate::store::{CommentRecord, Event, NewComment, Store};
+use crate::store::{CommentCreated, CommentKey, CommentRecord, Event, NewComment, Store};
+
+/// How long a comment's Idempotency-Key answers retries.
+const COMMENT_KEY_TTL_MS: i64 = 24 * 3600 * 1000;
+
+/// The expired keys are deleted at most this often.
+const PURGE_EVERY_MS: i64 = 60_000;
 
 pub struct EngagementService {
     store: Store,
     ids: Arc<IdGenerator>,
     relay_wake: Arc<Notify>,
+    /// When the expired Idempotency-Keys were last purged (Unix ms).
+    last_purge_ms: AtomicI64,
 }
 
 impl EngagementService {
@@ -34,6 +46,7 @@ impl EngagementService {
             store,
             ids,
             relay_wake,
+            last_purge_ms: AtomicI64::new(0),
         }
     }
 
@@ -114,6 +127,13 @@ impl EngagementService {
         require("photo_author_id", request.photo_author_id)?;
         let text = domain::parse_comment_text(&request.text).map_err(EngagementError::Invalid)?;
         let now = unix_ms_now();
+        let key = (!request.idempotency_key.is_empty()).then(|| CommentKey {
+            key: &request.idempotency_key,
+            expires_at_ms: now + COMMENT_KEY_TTL_MS,
+        });
+        if key.is_some() {
+            self.purge_expired_keys(now).await;
+        }
         let comment_id = self.ids.next_id();
         let event_id = self.ids.next_id();
         let payload = events::Commented {
@@ -123,7 +143,7 @@ impl EngagementService {
             photo_author_id: request.photo_author_id,
         };
         let message = Message::from_event(&BusEvent::Commented(payload), event_id, now);
-        let comment = self
+        let created = self
             .store
             .create_comment(
                 &NewComment {
@@ -134,14 +154,57 @@ impl EngagementService {
                     text: &text,
                     now_ms: now,
                 },
+                key,
                 Event {
                     id: event_id,
                     message: &message,
                 },
             )
             .await?;
-        self.relay_wake.notify_one();
-        tracing::debug!(comment_id, photo_id = request.photo_id, "comment created");
+        match created {
+            CommentCreated::New(comment) => {
+                self.relay_wake.notify_one();
+                tracing::debug!(comment_id, photo_id = request.photo_id, "comment created");
+                Ok(view(comment))
+            }
+            // A retry: the same request gets the first answer, another one with the key is
+            // refused rather than answered with a comment it did not ask for.
+            CommentCreated::Earlier(comment)
+                if comment.photo_id == request.photo_id && comment.text == text =>
+            {
+                Ok(view(comment))
+            }
+            CommentCreated::Earlier(_) => Err(EngagementError::IdempotencyKeyReused),
+        }
+    }
+
+    /// Deletes the expired Idempotency-Keys if that was not done in the last minute. A failure
+    /// only delays it: it is logged, and the comment goes ahead.
+    async fn purge_expired_keys(&self, now_ms: i64) {
+        let last = self.last_purge_ms.load(Ordering::Relaxed);
+        let due = now_ms - last >= PURGE_EVERY_MS
+            && self
+                .last_purge_ms
+                .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok();
+        if !due {
+            return;
+        }
+        match self.store.purge_expired_keys(now_ms).await {
+            Ok(purged) => tracing::debug!(purged, "expired comment keys purged"),
+            Err(error) => tracing::warn!(%error, "purging expired comment keys failed"),
+        }
+    }
+
+    async fn get_comment(
+        &self,
+        request: pb::GetCommentRequest,
+    ) -> Result<pb::Comment, EngagementError> {
+        let comment = self
+            .store
+            .comment(request.comment_id)
+            .await?
+            .ok_or(EngagementError::NotFound("comment"))?;
         Ok(view(comment))
     }
 
@@ -262,6 +325,15 @@ impl pb::engagement_server::Engagement for EngagementService {
     ) -> Result<Response<pb::Comment>, Status> {
         Ok(Response::new(
             EngagementService::create_comment(self, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_comment(
+        &self,
+        request: Request<pb::GetCommentRequest>,
+    ) -> Result<Response<pb::Comment>, Status> {
+        Ok(Response::new(
+            EngagementService::get_comment(self, request.into_inner()).await?,
         ))
     }
 

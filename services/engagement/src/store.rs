@@ -33,6 +33,21 @@ pub struct NewComment<'a> {
     pub now_ms: i64,
 }
 
+/// The Idempotency-Key a comment is created with, and when it stops answering retries.
+pub struct CommentKey<'a> {
+    pub key: &'a str,
+    pub expires_at_ms: i64,
+}
+
+/// What became of a request to create a comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommentCreated {
+    /// Stored now.
+    New(CommentRecord),
+    /// The key was used before: the comment it created then (perhaps deleted since).
+    Earlier(CommentRecord),
+}
+
 /// A photo's counts as stored; a photo without a row has zeros.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -151,13 +166,49 @@ impl Store {
             .collect()
     }
 
-    /// Stores the comment, counts it and enqueues `event`, atomically.
+    /// Stores the comment, counts it and enqueues `event`, atomically. With a `key` that this
+    /// author used before (and that has not expired), nothing is stored: the comment made with
+    /// it then is the answer.
     pub async fn create_comment(
         &self,
         comment: &NewComment<'_>,
+        key: Option<CommentKey<'_>>,
         event: Event<'_>,
-    ) -> Result<CommentRecord, EngagementError> {
+    ) -> Result<CommentCreated, EngagementError> {
         let mut tx = self.database.pool().begin().await?;
+        if let Some(key) = key {
+            // The first statement claims the key (or the expired claim of it): of two racing
+            // retries, the second waits for the first and then finds its claim.
+            let claimed = sqlx::query(
+                "INSERT INTO comment_keys (user_id, idempotency_key, comment_id, photo_id, text, created_at_ms, expires_at_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (user_id, idempotency_key) DO UPDATE SET comment_id = excluded.comment_id, \
+                 photo_id = excluded.photo_id, text = excluded.text, created_at_ms = excluded.created_at_ms, \
+                 expires_at_ms = excluded.expires_at_ms WHERE comment_keys.expires_at_ms <= $6",
+            )
+            .bind(comment.author_id as i64)
+            .bind(key.key)
+            .bind(comment.id as i64)
+            .bind(comment.photo_id as i64)
+            .bind(comment.text)
+            .bind(comment.now_ms)
+            .bind(key.expires_at_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if claimed == 0 {
+                tx.rollback().await?;
+                let row = sqlx::query(
+                    "SELECT comment_id AS id, photo_id, user_id AS author_id, text, created_at_ms \
+                     FROM comment_keys WHERE user_id = $1 AND idempotency_key = $2",
+                )
+                .bind(comment.author_id as i64)
+                .bind(key.key)
+                .fetch_one(self.database.pool())
+                .await?;
+                return Ok(CommentCreated::Earlier(comment_from_row(&row)?));
+            }
+        }
         let row = sqlx::query(&format!(
             "INSERT INTO comments (id, photo_id, author_id, photo_author_id, text, created_at_ms) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COMMENT_COLUMNS}"
@@ -181,7 +232,28 @@ impl Store {
         .await?;
         photoshare_events::enqueue(&mut tx, event.id, event.message).await?;
         tx.commit().await?;
-        Ok(record)
+        Ok(CommentCreated::New(record))
+    }
+
+    pub async fn comment(&self, comment_id: u64) -> Result<Option<CommentRecord>, EngagementError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COMMENT_COLUMNS} FROM comments WHERE id = $1"
+        ))
+        .bind(comment_id as i64)
+        .fetch_optional(self.database.pool())
+        .await?;
+        row.as_ref().map(comment_from_row).transpose()
+    }
+
+    /// Forgets the Idempotency-Keys past their day; returns how many.
+    pub async fn purge_expired_keys(&self, now_ms: i64) -> Result<u64, EngagementError> {
+        Ok(
+            sqlx::query("DELETE FROM comment_keys WHERE expires_at_ms <= $1")
+                .bind(now_ms)
+                .execute(self.database.pool())
+                .await?
+                .rows_affected(),
+        )
     }
 
     /// A photo's comments with ids above `after`, oldest first.

@@ -183,6 +183,7 @@ async fn comment(
             photo_id,
             photo_author_id: author,
             text: text.to_owned(),
+            idempotency_key: String::new(),
         })
         .await
         .map(tonic::Response::into_inner)
@@ -644,4 +645,94 @@ async fn concurrent_likes_keep_counts_true_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_likes_keep_counts_true_on_postgres() {
     concurrent_likes_keep_counts_true(true).await;
+}
+
+async fn keyed_comment(
+    client: &mut Client,
+    user_id: u64,
+    photo_id: u64,
+    text: &str,
+    key: &str,
+) -> Result<pb::Comment, tonic::Status> {
+    client
+        .create_comment(pb::CreateCommentRequest {
+            user_id,
+            photo_id,
+            photo_author_id: ANN,
+            text: text.to_owned(),
+            idempotency_key: key.to_owned(),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// A comment retried with its Idempotency-Key is stored and counted once and answered with the
+/// first comment, even after that was deleted; the key with another photo or text is refused;
+/// keys are per author; racing retries all get the one comment.
+async fn idempotent_comments(postgres: bool) {
+    let running = start(postgres).await;
+    let mut client = running.client.clone();
+    let client = &mut client;
+    let first = keyed_comment(client, BOB, 7, "hello", "k1").await.unwrap();
+    let again = keyed_comment(client, BOB, 7, "hello", "k1").await.unwrap();
+    assert_eq!(again, first);
+    assert_eq!(one(client, BOB, 7).await.1, 1, "counted once");
+    for (case, photo, text) in [("another text", 7, "hello!"), ("another photo", 8, "hello")] {
+        assert_eq!(
+            code(keyed_comment(client, BOB, photo, text, "k1").await),
+            ErrorCode::IdempotencyKeyReused,
+            "{case}"
+        );
+    }
+    let cats = keyed_comment(client, CAT, 7, "hello", "k1").await.unwrap();
+    assert_ne!(cats.id, first.id, "keys are per author");
+    let unkeyed = comment(client, BOB, 7, ANN, "hello").await.unwrap();
+    assert_ne!(unkeyed.id, first.id);
+    assert_eq!(one(client, BOB, 7).await.1, 3);
+
+    let fetched = client
+        .get_comment(pb::GetCommentRequest {
+            comment_id: first.id,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(fetched, first);
+    delete(client, BOB, first.id).await.unwrap();
+    assert_eq!(
+        code(
+            client
+                .get_comment(pb::GetCommentRequest {
+                    comment_id: first.id
+                })
+                .await
+        ),
+        ErrorCode::NotFound
+    );
+    let after_delete = keyed_comment(client, BOB, 7, "hello", "k1").await.unwrap();
+    assert_eq!(after_delete, first, "the first answer, not a new comment");
+    assert_eq!(one(client, BOB, 7).await.1, 2);
+
+    let racing = (0..4).map(|_| {
+        let mut client = client.clone();
+        async move { keyed_comment(&mut client, DAN, 9, "race", "k2").await }
+    });
+    let ids: Vec<u64> = futures::future::join_all(racing)
+        .await
+        .into_iter()
+        .map(|answer| answer.expect("every retry is answered").id)
+        .collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    assert_eq!(one(client, DAN, 9).await.1, 1);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotent_comments_on_sqlite() {
+    idempotent_comments(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotent_comments_on_postgres() {
+    idempotent_comments(true).await;
 }

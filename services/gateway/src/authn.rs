@@ -1,16 +1,18 @@
 //! Who is calling: the `Authorization: Bearer` access token, verified with the public keys the
 //! users service publishes. The keys are fetched over gRPC and cached; a token naming an unknown
 //! key triggers one refetch (at most every few seconds), which is how a key rotation reaches
-//! the gateway without a restart.
+//! the gateway without a restart. A token whose session or account was revoked is refused
+//! (the `revocation` denylist), and the caller's writes draw on their rate-limit budget.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use actix_web::http::Method;
 use actix_web::{web, FromRequest, HttpRequest};
 use photoshare_auth::{JwkSet, TokenVerifier};
-use photoshare_ids::UserId;
+use photoshare_ids::{SessionId, UserId};
 use photoshare_proto::users::v1::GetJwksRequest;
 
 use crate::clients::Users;
@@ -104,17 +106,27 @@ impl KeyCache {
             tracing::info!(reason = %error, "access token refused");
             ApiError::unauthorized("the access token is invalid or expired")
         })?;
-        let user_id = claims
-            .user_id()
-            .ok_or_else(|| ApiError::unauthorized("bad subject"))?;
-        Ok(Caller { user_id })
+        let (Some(user_id), Some(session_id)) = (claims.user_id(), claims.session_id()) else {
+            return Err(ApiError::unauthorized("bad subject"));
+        };
+        Ok(Caller {
+            user_id,
+            session_id,
+            issued_at: claims.iat,
+        })
     }
 }
 
-/// An authenticated caller. Taking it as a handler argument makes the route require a token.
+/// An authenticated caller. Taking it as a handler argument makes the route require a token
+/// whose session and account are not revoked; on a write (POST, PUT, PATCH, DELETE) it also
+/// counts against the caller's write budget.
 #[derive(Debug, Clone, Copy)]
 pub struct Caller {
     pub user_id: UserId,
+    /// The login (`sid`) the token was issued for.
+    pub session_id: SessionId,
+    /// `iat`, Unix seconds.
+    pub issued_at: u64,
 }
 
 impl FromRequest for Caller {
@@ -124,14 +136,34 @@ impl FromRequest for Caller {
     fn from_request(request: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
         let state = request.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(request);
+        let is_write = is_write(request.method());
         Box::pin(async move {
             let state = state.expect("AppState is registered");
             let token = token.ok_or_else(|| {
                 ApiError::unauthorized("send `Authorization: Bearer <access_token>`")
             })?;
-            state.keys.verify(&token).await
+            let caller = state.keys.verify(&token).await?;
+            if let Some(refusal) =
+                state
+                    .revocations
+                    .refuses(caller.user_id, caller.session_id, caller.issued_at)
+            {
+                tracing::info!(?refusal, "revoked access token refused");
+                return Err(ApiError::unauthorized(
+                    "the access token was revoked: log in again",
+                ));
+            }
+            if is_write {
+                state.rate_limits.check_write(caller.user_id).await?;
+            }
+            Ok(caller)
         })
     }
+}
+
+/// Requests that change something, which the write budget counts.
+fn is_write(method: &Method) -> bool {
+    [Method::POST, Method::PUT, Method::PATCH, Method::DELETE].contains(method)
 }
 
 fn bearer_token(request: &HttpRequest) -> Option<String> {

@@ -6,12 +6,15 @@
 //! the only crate that knows actix-web and the public JSON shapes.
 
 pub mod authn;
+pub mod body;
 pub mod clients;
 pub mod hydrate;
+pub mod idempotency;
 mod middleware;
 pub mod models;
 pub mod problem;
 pub mod rate_limit;
+pub mod revocation;
 pub mod routes;
 pub mod state;
 pub mod visibility;
@@ -29,7 +32,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::authn::KeyCache;
 use crate::problem::ApiError;
-use crate::rate_limit::AuthRateLimits;
+use crate::rate_limit::RateLimits;
+use crate::revocation::Denylist;
+use crate::routes::ops::MetricsAccess;
 use crate::state::AppState;
 
 /// The gateway: no database, no bus; it reaches every service over gRPC at the configured
@@ -77,15 +82,22 @@ async fn start(mut context: ServiceContext) -> Result<(), RuntimeError> {
         engagement,
         feed,
         keys,
-        rate_limits: AuthRateLimits::new(
-            gateway.auth_rate_limit_per_minute,
-            gateway.trust_forwarded_for,
-        ),
+        revocations: Denylist::new(Duration::from_millis(gateway.revocation_stale_after_ms)),
+        rate_limits: RateLimits::from_config(config),
         metrics: context.metrics(),
+        metrics_access: MetricsAccess::from_config(gateway),
     });
     context.spawn(
         "rate-limit housekeeping",
         forget_idle_rate_limits(state.clone(), context.shutdown()),
+    );
+    context.spawn(
+        "token revocation sync",
+        revocation::keep_in_sync(
+            state.clone(),
+            Duration::from_millis(gateway.revocation_poll_ms),
+            context.shutdown(),
+        ),
     );
 
     let addr = listener
@@ -129,6 +141,7 @@ fn build_server(
             .app_data(web::QueryConfig::default().error_handler(problem::query_error))
             .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
             .wrap(from_fn(middleware::observe))
+            .wrap(from_fn(middleware::security_headers))
             .configure(routes::configure)
             .default_service(web::to(not_found))
     })

@@ -8,6 +8,7 @@ use photoshare_proto::users::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::body::{has_control, RequestBody};
 use crate::problem::ApiError;
 
 mod media;
@@ -19,7 +20,7 @@ pub use media::{
 };
 pub use social::{Comment, CommentBody, CommentPage, FollowAnswer, UserPage};
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignUpBody {
     /// 3-30 of `a-z 0-9 _ .`, case-insensitive.
@@ -32,7 +33,7 @@ pub struct SignUpBody {
     pub display_name: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     /// A username or an email address.
@@ -40,13 +41,13 @@ pub struct LoginBody {
     pub password: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshBody {
     pub refresh_token: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeBody {
     /// At most 64 characters.
@@ -54,6 +55,13 @@ pub struct UpdateMeBody {
     /// At most 150 characters.
     pub bio: Option<String>,
     pub is_private: Option<bool>,
+}
+
+impl RequestBody for SignUpBody {}
+impl RequestBody for LoginBody {}
+impl RequestBody for RefreshBody {}
+impl RequestBody for UpdateMeBody {
+    const MULTILINE: &'static [&'static str] = &["bio"];
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -191,6 +199,15 @@ impl ListParams {
     /// service, whose `0` means "default": `limit=0` from the app is a mistake, not a wish.
     /// The cursor is passed through untouched; only the service that made it can read it.
     pub fn page(self) -> Result<PageRequest, ApiError> {
+        if self
+            .cursor
+            .as_deref()
+            .is_some_and(|cursor| has_control(cursor, false))
+        {
+            return Err(ApiError::validation(
+                "cursor must not contain control characters",
+            ));
+        }
         let limit = match self.limit {
             None => ListParams::DEFAULT_LIMIT,
             Some(limit) if (1..=ListParams::MAX_LIMIT).contains(&limit) => limit,
@@ -239,6 +256,12 @@ mod tests {
             let error = params(None, Some(limit)).page().unwrap_err();
             assert_eq!(error.code, photoshare_proto::ErrorCode::ValidationFailed);
         }
+    }
+
+    #[test]
+    fn a_cursor_with_control_characters_is_refused() {
+        let error = params(Some("12\0"), None).page().unwrap_err();
+        assert_eq!(error.code, photoshare_proto::ErrorCode::ValidationFailed);
     }
 
     #[test]

@@ -11,6 +11,10 @@ use utoipa::ToSchema;
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
+/// `Retry-After` of a 503 whose service did not say: most unavailability the gateway meets
+/// (a deadline under load, a restarting pod) is over in moments, and clients back off anyway.
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 1;
+
 /// The body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -28,7 +32,7 @@ pub struct Problem {
 pub struct ApiError {
     pub code: ErrorCode,
     pub detail: String,
-    /// Seconds, for 429 answers.
+    /// Seconds, for 429 and busy 503 answers (`Retry-After`).
     pub retry_after: Option<u64>,
 }
 
@@ -102,7 +106,13 @@ impl From<tonic::Status> for ApiError {
             }
             _ => status.message().to_owned(),
         };
-        ApiError::new(code, detail)
+        // Every 503 says when to come back: what the service said, or a second.
+        let retry_after = ErrorCode::retry_after(&status)
+            .or((code == ErrorCode::Unavailable).then_some(UNAVAILABLE_RETRY_AFTER_SECS));
+        ApiError {
+            retry_after,
+            ..ApiError::new(code, detail)
+        }
     }
 }
 
@@ -156,6 +166,24 @@ mod tests {
         assert_eq!(error.code, ErrorCode::EmailTaken);
         assert_eq!(error.problem().status, 409);
         assert_eq!(error.problem().code, "email_taken");
+    }
+
+    #[test]
+    fn a_busy_service_says_when_to_retry() {
+        let error = ApiError::from(ErrorCode::Unavailable.status_retry_after("busy", 3));
+        let response = error.error_response();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers().get("retry-after").unwrap(), "3");
+        let plain = ApiError::from(tonic::Status::deadline_exceeded("slow"));
+        assert_eq!(
+            plain.error_response().headers().get("retry-after").unwrap(),
+            "1"
+        );
+        let refused = ApiError::from(ErrorCode::NotFound.status("none"));
+        assert!(!refused
+            .error_response()
+            .headers()
+            .contains_key("retry-after"));
     }
 
     #[test]

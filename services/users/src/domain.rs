@@ -1,5 +1,9 @@
 //! Values that parse at the edge, so that an invalid username, email or password cannot exist
 //! past it (the zero2prod habit). Each parse error is the message the caller sees.
+//!
+//! No text that reaches the database holds a control character (NUL above all: PostgreSQL
+//! cannot store it, and a direct gRPC caller must not be able to turn that into a 500). The
+//! gateway refuses them first; these parsers hold the line for any other caller.
 
 /// 3-30 of `a-z 0-9 _ .`, compared case-insensitively: stored lower-case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +30,24 @@ impl Username {
     }
 }
 
+/// What a login names: a username or an email address, trimmed and lower-cased as both are
+/// stored. `None` for what can name no account (empty, too long, or with control characters),
+/// which is answered like a wrong password without touching the database.
+pub fn normalize_login(raw: &str) -> Option<String> {
+    let login = raw.trim();
+    if login.is_empty() || login.len() > Email::MAX_BYTES || has_control(login, false) {
+        return None;
+    }
+    Some(login.to_lowercase())
+}
+
+/// Does `raw` hold a control character? Multi-line texts may hold line breaks (`\n`, `\r`),
+/// as captions and comments may in their services; nothing may hold any other (tabs included).
+pub fn has_control(raw: &str, multiline: bool) -> bool {
+    raw.chars()
+        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r')))
+}
+
 /// An address with one `@`, a non-empty local part and a dotted domain. Deliverability is the
 /// mail system's business; this only refuses what cannot be an address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,9 +57,13 @@ pub struct Email {
 }
 
 impl Email {
+    /// The longest address SMTP can carry (RFC 5321).
+    pub const MAX_BYTES: usize = 254;
+
     pub fn parse(raw: &str) -> Result<Email, String> {
         let invalid = || Err("email is not a valid address".to_owned());
-        if raw.len() > 254 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if raw.len() > Email::MAX_BYTES || raw.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             return invalid();
         }
         let Some((local, domain)) = raw.split_once('@') else {
@@ -101,7 +127,7 @@ impl std::fmt::Debug for Password {
     }
 }
 
-/// Free text shown on a profile: a length limit and no control characters (newlines are
+/// Free text shown on a profile: a length limit and no control characters (line breaks are
 /// allowed where `multiline`).
 fn profile_text(
     field: &str,
@@ -112,10 +138,7 @@ fn profile_text(
     if raw.chars().count() > max_chars {
         return Err(format!("{field} must be at most {max_chars} characters"));
     }
-    if raw
-        .chars()
-        .any(|c| c.is_control() && !(multiline && c == '\n'))
-    {
+    if has_control(raw, multiline) {
         return Err(format!("{field} must not contain control characters"));
     }
     Ok(raw.to_owned())
@@ -173,6 +196,26 @@ mod tests {
     }
 
     #[test]
+    fn logins_are_normalised_and_impossible_ones_refused() {
+        assert_eq!(
+            normalize_login("  Ann@Example.COM ").as_deref(),
+            Some("ann@example.com")
+        );
+        assert_eq!(normalize_login("Bob").as_deref(), Some("bob"));
+        for impossible in ["", "   ", "a\0b", "a\u{1}", "tab\there", &"x".repeat(255)] {
+            assert_eq!(normalize_login(impossible), None, "{impossible:?}");
+        }
+    }
+
+    #[test]
+    fn usernames_with_control_characters_are_not_usernames() {
+        for bad in ["ann\0", "\0\0\0", "an\nn", "ann\u{7f}"] {
+            assert!(Username::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(Email::parse("ann\0@example.com").is_err());
+    }
+
+    #[test]
     fn passwords_need_eight_characters() {
         assert!(Password::parse("1234567").is_err());
         assert!(Password::parse("12345678").is_ok());
@@ -191,7 +234,12 @@ mod tests {
         assert!(parse_display_name(&"x".repeat(65)).is_err());
         assert!(parse_display_name("a\nb").is_err());
         assert!(parse_bio("line one\nline two").is_ok());
-        assert!(parse_bio("bell\u{7}").is_err());
+        assert!(parse_bio("line one\r\nline two").is_ok());
+        for bad in ["bell\u{7}x", "nul\0x", "t\tab", "del\u{7f}x", "c1\u{85}x"] {
+            assert!(parse_bio(bad).is_err(), "{bad:?}");
+            assert!(parse_display_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_display_name("a\rb").is_err());
         assert!(parse_bio(&"é".repeat(150)).is_ok());
         assert!(parse_bio(&"é".repeat(151)).is_err());
     }

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod keys;
 mod passwords;
+mod revocations;
 pub mod service;
 pub mod store;
 mod tokens;
@@ -23,8 +24,11 @@ use photoshare_runtime::{DatabaseSpec, Dev, RuntimeError, ServiceContext, Servic
 pub use error::UsersError;
 pub use service::UsersService;
 
-pub static MIGRATIONS: &[MigrationFile] =
-    embed_migrations!("../../../migrations/users", 1 => "0001_init");
+pub static MIGRATIONS: &[MigrationFile] = embed_migrations!(
+    "../../../migrations/users",
+    1 => "0001_init",
+    2 => "0002_revocations_and_signup_keys",
+);
 
 /// The users service: database `<prefix>users`, `photoshare serve users`.
 pub static SPEC: ServiceSpec = ServiceSpec {

@@ -36,6 +36,52 @@ pub struct NewSession<'a> {
     pub expires_at_ms: i64,
 }
 
+/// The Idempotency-Key of a sign-up, kept with the account it created.
+pub struct NewSignupKey<'a> {
+    /// See `migrations/users/0002_*.sql`.
+    pub scope_hash: &'a str,
+    /// The display name the sign-up asked for, if it asked.
+    pub display_name: Option<&'a str>,
+    pub expires_at_ms: i64,
+}
+
+/// An earlier sign-up found by its Idempotency-Key.
+pub struct EarlierSignup {
+    pub user: UserRecord,
+    pub password_hash: String,
+    pub display_name: Option<String>,
+}
+
+/// The id and times of a revocation about to be recorded; what it covers and why is said by
+/// the call that records it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRevocation {
+    pub id: u64,
+    pub recorded_at_ms: i64,
+    /// When the last access token it covers stops verifying anyway.
+    pub expires_at_ms: i64,
+}
+
+/// Whose access tokens a revocation refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    /// Every token of one session.
+    Session(u64),
+    /// Every token of one account issued up to the revocation.
+    User(u64),
+}
+
+/// A revocation as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevocationRecord {
+    pub id: u64,
+    pub revoked: Revoked,
+    /// `logout` or `refresh_token_reuse`.
+    pub reason: String,
+    pub recorded_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
 #[derive(Debug, Default)]
 pub struct ProfileChange {
     pub display_name: Option<String>,
@@ -66,11 +112,13 @@ impl Store {
         Store { database }
     }
 
-    /// Creates the user and its first session in one transaction.
+    /// Creates the user, its first session and, with one, the sign-up's Idempotency-Key, in one
+    /// transaction.
     pub async fn create_user_with_session(
         &self,
         user: &NewUser<'_>,
         session: &NewSession<'_>,
+        key: Option<&NewSignupKey<'_>>,
     ) -> Result<UserRecord, UsersError> {
         let mut tx = self.database.pool().begin().await?;
         let inserted = sqlx::query(&format!(
@@ -97,8 +145,52 @@ impl Store {
             Err(error) => return Err(error.into()),
         };
         insert_session(&mut tx, record.id, session, user.now_ms).await?;
+        if let Some(key) = key {
+            // A row of the same scope can only be an expired one (a live one would have made
+            // the username taken above): it is replaced.
+            sqlx::query(
+                "INSERT INTO signup_keys (scope_hash, user_id, display_name, created_at_ms, expires_at_ms) \
+                 VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (scope_hash) DO UPDATE SET user_id = excluded.user_id, \
+                 display_name = excluded.display_name, created_at_ms = excluded.created_at_ms, \
+                 expires_at_ms = excluded.expires_at_ms WHERE signup_keys.expires_at_ms <= $4",
+            )
+            .bind(key.scope_hash)
+            .bind(record.id as i64)
+            .bind(key.display_name)
+            .bind(user.now_ms)
+            .bind(key.expires_at_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(record)
+    }
+
+    /// The sign-up that used this Idempotency-Key scope and has not expired, with the account's
+    /// password hash for the retry to prove.
+    pub async fn signup_by_key(
+        &self,
+        scope_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<EarlierSignup>, UsersError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, password_hash, asked_display_name FROM users JOIN \
+             (SELECT user_id, display_name AS asked_display_name FROM signup_keys \
+              WHERE scope_hash = $1 AND expires_at_ms > $2) AS asked ON asked.user_id = users.id"
+        ))
+        .bind(scope_hash)
+        .bind(now_ms)
+        .fetch_optional(self.database.pool())
+        .await?;
+        row.map(|row| {
+            Ok(EarlierSignup {
+                user: user_from_row(&row)?,
+                password_hash: row.try_get("password_hash")?,
+                display_name: row.try_get("asked_display_name")?,
+            })
+        })
+        .transpose()
     }
 
     async fn which_is_taken(
@@ -154,14 +246,16 @@ impl Store {
         Ok(())
     }
 
-    /// Exchanges the token with digest `presented` for `next`, detecting re-use.
+    /// Exchanges the token with digest `presented` for `next`, detecting re-use; a re-use
+    /// revokes the session and records `revocation` for it.
     pub async fn rotate_refresh_token(
         &self,
         presented: &str,
         next_hash: &str,
         next_expires_at_ms: i64,
-        now_ms: i64,
+        revocation: &NewRevocation,
     ) -> Result<Rotation, UsersError> {
+        let now_ms = revocation.recorded_at_ms;
         let mut tx = self.database.pool().begin().await?;
         // The write comes first: only one of two racing refreshes can mark the token.
         let claimed = sqlx::query(
@@ -209,31 +303,91 @@ impl Store {
         let session_live = row.try_get::<Option<i64>, _>("revoked_at_ms")?.is_none();
         if already_rotated && session_live {
             revoke_session(&mut tx, session_id, "refresh_token_reuse", now_ms).await?;
+            insert_revocation(
+                &mut tx,
+                Revoked::Session(session_id),
+                "refresh_token_reuse",
+                revocation,
+            )
+            .await?;
             tx.commit().await?;
             return Ok(Rotation::ReuseDetected { session_id });
         }
         Ok(Rotation::Refused)
     }
 
-    /// Revokes the session of `token_hash` if it belongs to `user_id`. Unknown tokens are ignored.
+    /// Revokes the session of `token_hash` if it belongs to `user_id`, and records `revocation`
+    /// for it in the same transaction. Unknown tokens and revoked sessions are ignored.
     pub async fn revoke_session_of_token(
         &self,
         user_id: u64,
         token_hash: &str,
-        now_ms: i64,
+        revocation: &NewRevocation,
     ) -> Result<bool, UsersError> {
-        let revoked = sqlx::query(
+        let mut tx = self.database.pool().begin().await?;
+        let revoked: Option<i64> = sqlx::query_scalar(
             "UPDATE sessions SET revoked_at_ms = $3, revoked_reason = 'logout' \
              WHERE revoked_at_ms IS NULL AND user_id = $2 \
-             AND id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $1)",
+             AND id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $1) RETURNING id",
         )
         .bind(token_hash)
         .bind(user_id as i64)
+        .bind(revocation.recorded_at_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(session_id) = revoked else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        insert_revocation(
+            &mut tx,
+            Revoked::Session(session_id as u64),
+            "logout",
+            revocation,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Revocations still in force (`expires_at_ms` after `now_ms`) that come after
+    /// (`after_ms`, `after_id`) in (recorded_at_ms, id) order, at most `limit` of them.
+    pub async fn revocations_since(
+        &self,
+        after_ms: i64,
+        after_id: u64,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<RevocationRecord>, UsersError> {
+        let rows = sqlx::query(
+            "SELECT id, subject_kind, subject_id, reason, recorded_at_ms, expires_at_ms \
+             FROM revocations \
+             WHERE (recorded_at_ms > $1 OR (recorded_at_ms = $1 AND id > $2)) AND expires_at_ms > $3 \
+             ORDER BY recorded_at_ms, id LIMIT $4",
+        )
+        .bind(after_ms)
+        .bind(after_id.min(i64::MAX as u64) as i64)
         .bind(now_ms)
-        .execute(self.database.pool())
-        .await?
-        .rows_affected();
-        Ok(revoked == 1)
+        .bind(i64::from(limit))
+        .fetch_all(self.database.pool())
+        .await?;
+        rows.iter().map(revocation_from_row).collect()
+    }
+
+    /// Forgets what no longer matters: revocations whose tokens have all expired, and the
+    /// Idempotency-Keys of sign-ups past their day. Returns the rows removed.
+    pub async fn purge_expired(&self, now_ms: i64) -> Result<u64, UsersError> {
+        let revocations = sqlx::query("DELETE FROM revocations WHERE expires_at_ms <= $1")
+            .bind(now_ms)
+            .execute(self.database.pool())
+            .await?
+            .rows_affected();
+        let keys = sqlx::query("DELETE FROM signup_keys WHERE expires_at_ms <= $1")
+            .bind(now_ms)
+            .execute(self.database.pool())
+            .await?
+            .rows_affected();
+        Ok(revocations + keys)
     }
 
     pub async fn user_by_id(&self, id: u64) -> Result<Option<UserRecord>, UsersError> {
@@ -349,6 +503,47 @@ async fn revoke_session(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Records that `revoked`'s access tokens are refused from now on, for `reason`.
+async fn insert_revocation(
+    tx: &mut Transaction<'_, Any>,
+    revoked: Revoked,
+    reason: &str,
+    revocation: &NewRevocation,
+) -> Result<(), UsersError> {
+    let (kind, subject) = match revoked {
+        Revoked::Session(id) => ("session", id),
+        Revoked::User(id) => ("user", id),
+    };
+    sqlx::query(
+        "INSERT INTO revocations (id, subject_kind, subject_id, reason, recorded_at_ms, expires_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(revocation.id as i64)
+    .bind(kind)
+    .bind(subject as i64)
+    .bind(reason)
+    .bind(revocation.recorded_at_ms)
+    .bind(revocation.expires_at_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn revocation_from_row(row: &AnyRow) -> Result<RevocationRecord, UsersError> {
+    let subject = row.try_get::<i64, _>("subject_id")? as u64;
+    let revoked = match row.try_get::<String, _>("subject_kind")?.as_str() {
+        "user" => Revoked::User(subject),
+        _ => Revoked::Session(subject),
+    };
+    Ok(RevocationRecord {
+        id: row.try_get::<i64, _>("id")? as u64,
+        revoked,
+        reason: row.try_get("reason")?,
+        recorded_at_ms: row.try_get("recorded_at_ms")?,
+        expires_at_ms: row.try_get("expires_at_ms")?,
+    })
 }
 
 /// `$first, $first+1, ...` for `count` values.

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::UserSummary;
+use crate::body::RequestBody;
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUploadBody {
     /// `image/jpeg`, `image/png`, `image/webp`, `image/gif`, `image/heic` or `image/heif`.
@@ -40,7 +41,7 @@ pub struct Upload {
     pub expires_at: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePhotoBody {
     /// From `POST /v1/uploads`, once the bytes are PUT. One upload makes at most one photo.
@@ -55,7 +56,7 @@ pub struct CreatePhotoBody {
 }
 
 /// Absent fields stay as they are; an empty string clears one.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePhotoBody {
     /// At most 2200 characters; its `#hashtags` and `@mentions` are picked out again.
@@ -64,6 +65,14 @@ pub struct UpdatePhotoBody {
     pub alt_text: Option<String>,
     /// At most 200 characters.
     pub location: Option<String>,
+}
+
+impl RequestBody for CreateUploadBody {}
+impl RequestBody for CreatePhotoBody {
+    const MULTILINE: &'static [&'static str] = &["caption"];
+}
+impl RequestBody for UpdatePhotoBody {
+    const MULTILINE: &'static [&'static str] = &["caption"];
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::media::rfc3339_utc;
 use super::UserSummary;
+use crate::body::RequestBody;
 
 /// The answer to a follow: `following`, or `requested` for a private account.
 #[derive(Debug, Serialize, ToSchema)]
@@ -24,11 +25,15 @@ pub struct UserPage {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentBody {
-    /// 1 to 2200 characters.
+    /// 1 to 2200 characters; line breaks are kept.
     pub text: String,
+}
+
+impl RequestBody for CommentBody {
+    const MULTILINE: &'static [&'static str] = &["text"];
 }
 
 #[derive(Debug, Serialize, ToSchema)]

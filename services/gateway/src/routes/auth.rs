@@ -5,6 +5,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use photoshare_proto::users::v1 as pb;
 
 use crate::authn::Caller;
+use crate::body::Body;
+use crate::idempotency::idempotency_key;
 use crate::models::{LoginBody, RefreshBody, Session, SignUpBody};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -19,21 +21,27 @@ fn session_response(
 }
 
 /// Create an account and log in.
+///
+/// With `Idempotency-Key`, a retry of the same sign-up (same key, username, email, password and
+/// display name, within 24 hours) answers 201 with the same account and a *new* session: the
+/// first answer's refresh token is never stored, so it cannot be answered again.
 #[utoipa::path(post, path = "/v1/auth/signup", tag = "auth", request_body = SignUpBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen, at most 200 characters; a retry of the same sign-up answers the same account with a new session")),
     responses(
-        (status = 201, description = "Account created, session opened", body = Session),
+        (status = 201, description = "Account created (or, for a retry with its Idempotency-Key, found again); session opened", body = Session),
         (status = 400, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`username_taken` or `email_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`idempotency_key_reused`: the key was used for this sign-up with another password or display name", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many sign-ups from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`, with `Retry-After` when the service is busy checking passwords", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn signup(
     state: web::Data<AppState>,
     request: HttpRequest,
-    body: web::Json<SignUpBody>,
+    body: Body<SignUpBody>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .rate_limits
-        .check(&state.rate_limits.signup, &request)?;
+    state.rate_limits.check_signup(&request).await?;
+    let idempotency_key = idempotency_key(&request)?;
     let body = body.into_inner();
     let session = state
         .users
@@ -43,6 +51,7 @@ pub async fn signup(
             email: body.email,
             password: body.password,
             display_name: body.display_name,
+            idempotency_key,
         })
         .await?
         .into_inner();
@@ -55,17 +64,16 @@ pub async fn signup(
         (status = 200, description = "Session opened", body = Session),
         (status = 400, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthorized`: wrong login or password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many attempts from this address or at this account", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`, with `Retry-After` when the service is busy checking passwords", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn login(
     state: web::Data<AppState>,
     request: HttpRequest,
-    body: web::Json<LoginBody>,
+    body: Body<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .rate_limits
-        .check(&state.rate_limits.login, &request)?;
     let body = body.into_inner();
+    state.rate_limits.check_login(&request, &body.login).await?;
     let session = state
         .users
         .clone()
@@ -87,7 +95,7 @@ pub async fn login(
     ))]
 pub async fn refresh(
     state: web::Data<AppState>,
-    body: web::Json<RefreshBody>,
+    body: Body<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
     let session = state
         .users
@@ -100,7 +108,8 @@ pub async fn refresh(
     session_response(actix_web::http::StatusCode::OK, session)
 }
 
-/// End the login the refresh token belongs to.
+/// End the login the refresh token belongs to. Its access tokens stop working too, on every
+/// gateway within seconds.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body = RefreshBody,
     security(("bearer" = [])),
     responses(
@@ -110,7 +119,7 @@ pub async fn refresh(
 pub async fn logout(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<RefreshBody>,
+    body: Body<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .users

@@ -1,4 +1,6 @@
-//! Ids in paths (`/v1/photos/{id}`), parsed once at the edge into their typed id.
+//! Ids and usernames in paths (`/v1/photos/{id}`, `/v1/users/{username}`), parsed once at the
+//! edge. A segment that cannot be what it stands for names nothing: 404, as for one that
+//! exists nowhere, and it never travels further (a NUL would fail a PostgreSQL query).
 
 use std::future::{ready, Ready};
 use std::str::FromStr;
@@ -41,6 +43,35 @@ impl<T: InPath> FromRequest for PathId<T> {
     }
 }
 
+/// The `{username}` segment of the path, when it can be a username (API.md: 3-30 of
+/// `a-z 0-9 _ .`, any case); anything else is 404 `not_found` without asking the users service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathUsername(pub String);
+
+impl PathUsername {
+    fn parse(raw: &str) -> Option<PathUsername> {
+        let plausible = (3..=30).contains(&raw.len())
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+        plausible.then(|| PathUsername(raw.to_owned()))
+    }
+}
+
+impl FromRequest for PathUsername {
+    type Error = ApiError;
+    type Future = Ready<Result<PathUsername, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let username = request
+            .match_info()
+            .get("username")
+            .and_then(PathUsername::parse)
+            .ok_or_else(|| ApiError::not_found("no such user"));
+        ready(username)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use actix_web::test::TestRequest;
@@ -51,6 +82,33 @@ mod tests {
     async fn extract<T: InPath>(raw: &'static str) -> Result<PathId<T>, ApiError> {
         let (request, mut payload) = TestRequest::default().param("id", raw).to_http_parts();
         PathId::<T>::from_request(&request, &mut payload).await
+    }
+
+    #[actix_web::test]
+    async fn a_path_segment_that_cannot_be_a_username_is_not_found() {
+        for (raw, expected) in [("Ann.Lee_9", true), ("abc", true), (&*"a".repeat(30), true)] {
+            let (request, mut payload) = TestRequest::default()
+                .param("username", raw.to_owned())
+                .to_http_parts();
+            let found = PathUsername::from_request(&request, &mut payload).await;
+            assert_eq!(found.is_ok(), expected, "{raw:?}");
+        }
+        for raw in [
+            "ab",
+            &*"a".repeat(31),
+            "ann\0",
+            "\0\0\0",
+            "an n",
+            "ann\u{7f}",
+            "émile",
+            "a-b",
+        ] {
+            let (request, mut payload) = TestRequest::default()
+                .param("username", raw.to_owned())
+                .to_http_parts();
+            let refused = PathUsername::from_request(&request, &mut payload).await;
+            assert_eq!(refused.unwrap_err().code, ErrorCode::NotFound, "{raw:?}");
+        }
     }
 
     #[actix_web::test]

@@ -7,11 +7,12 @@ use photoshare_ids::PhotoId;
 use photoshare_proto::media::v1 as pb;
 
 use crate::authn::Caller;
+use crate::body::Body;
 use crate::clients::user_named;
 use crate::hydrate;
 use crate::models::{CreatePhotoBody, ListParams, Photo, PhotoPage, UpdatePhotoBody};
 use crate::problem::{ApiError, Problem};
-use crate::routes::path_id::PathId;
+use crate::routes::path_id::{PathId, PathUsername};
 use crate::state::AppState;
 use crate::visibility;
 
@@ -31,7 +32,7 @@ use crate::visibility;
 pub async fn create_photo(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<CreatePhotoBody>,
+    body: Body<CreatePhotoBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let photo = state
@@ -92,7 +93,7 @@ pub async fn update_photo(
     state: web::Data<AppState>,
     caller: Caller,
     PathId(photo_id): PathId<PhotoId>,
-    body: web::Json<UpdatePhotoBody>,
+    body: Body<UpdatePhotoBody>,
 ) -> Result<HttpResponse, ApiError> {
     // A stranger must not learn that a private account's photo exists: 404 before 403.
     visibility::visible_photo(&state, caller.user_id, photo_id).await?;
@@ -152,11 +153,11 @@ pub async fn delete_photo(
 pub async fn list_user_photos(
     state: web::Data<AppState>,
     caller: Caller,
-    username: web::Path<String>,
+    PathUsername(username): PathUsername,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let page = params.into_inner().page()?;
-    let author = user_named(&state.users, username.into_inner()).await?;
+    let author = user_named(&state.users, username).await?;
     visibility::require_list_access(&state, caller.user_id, &author).await?;
     let listed = state
         .media

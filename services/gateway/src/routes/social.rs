@@ -2,18 +2,21 @@
 //! (the engagement service). Reads of a private account's lists pass `visibility`; likes and
 //! comments first check that the caller may see the photo (else 404, as if it did not exist).
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use photoshare_ids::{CommentId, PhotoId, UserId};
 use photoshare_proto::engagement::v1 as engagement;
 use photoshare_proto::graph::v1 as graph;
+use photoshare_proto::ErrorCode;
 
 use crate::authn::Caller;
+use crate::body::Body;
 use crate::clients::user_named;
 use crate::hydrate;
+use crate::idempotency::idempotency_key;
 use crate::models::{Comment, CommentBody, CommentPage, FollowAnswer, ListParams, UserPage};
 use crate::problem::{ApiError, Problem};
 use crate::routes::feed::backfill;
-use crate::routes::path_id::PathId;
+use crate::routes::path_id::{PathId, PathUsername};
 use crate::state::AppState;
 use crate::visibility;
 
@@ -28,9 +31,9 @@ use crate::visibility;
 pub async fn follow(
     state: web::Data<AppState>,
     caller: Caller,
-    username: web::Path<String>,
+    PathUsername(username): PathUsername,
 ) -> Result<HttpResponse, ApiError> {
-    let target = user_named(&state.users, username.into_inner()).await?;
+    let target = user_named(&state.users, username).await?;
     let answer = state
         .graph
         .clone()
@@ -60,9 +63,9 @@ pub async fn follow(
 pub async fn unfollow(
     state: web::Data<AppState>,
     caller: Caller,
-    username: web::Path<String>,
+    PathUsername(username): PathUsername,
 ) -> Result<HttpResponse, ApiError> {
-    let target = user_named(&state.users, username.into_inner()).await?;
+    let target = user_named(&state.users, username).await?;
     state
         .graph
         .clone()
@@ -78,12 +81,12 @@ pub async fn unfollow(
 async fn list_people(
     state: web::Data<AppState>,
     caller: Caller,
-    username: web::Path<String>,
+    username: String,
     params: web::Query<ListParams>,
     followers: bool,
 ) -> Result<HttpResponse, ApiError> {
     let page = params.into_inner().page()?;
-    let owner = user_named(&state.users, username.into_inner()).await?;
+    let owner = user_named(&state.users, username).await?;
     visibility::require_list_access(&state, caller.user_id, &owner).await?;
     let request = graph::ListRequest {
         user_id: owner.id,
@@ -110,7 +113,7 @@ async fn list_people(
 pub async fn followers(
     state: web::Data<AppState>,
     caller: Caller,
-    username: web::Path<String>,
+    PathUsername(username): PathUsername,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
     list_people(state, caller, username, params, true).await
@@ -127,7 +130,7 @@ pub async fn followers(
 pub async fn following(
     state: web::Data<AppState>,
     caller: Caller,
-    username: web::Path<String>,
+    PathUsername(username): PathUsername,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
     list_people(state, caller, username, params, false).await
@@ -159,10 +162,10 @@ pub async fn follow_requests(
 async fn decide(
     state: web::Data<AppState>,
     caller: Caller,
-    username: web::Path<String>,
+    username: String,
     approve: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let requester = user_named(&state.users, username.into_inner()).await?;
+    let requester = user_named(&state.users, username).await?;
     let decision = graph::RequestDecision {
         owner_id: caller.user_id.get(),
         requester_id: requester.id,
@@ -183,7 +186,7 @@ async fn decide(
 pub async fn approve(
     state: web::Data<AppState>,
     caller: Caller,
-    username: web::Path<String>,
+    PathUsername(username): PathUsername,
 ) -> Result<HttpResponse, ApiError> {
     decide(state, caller, username, true).await
 }
@@ -195,7 +198,7 @@ pub async fn approve(
 pub async fn deny(
     state: web::Data<AppState>,
     caller: Caller,
-    username: web::Path<String>,
+    PathUsername(username): PathUsername,
 ) -> Result<HttpResponse, ApiError> {
     decide(state, caller, username, false).await
 }
@@ -282,20 +285,26 @@ pub async fn likes(
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// Comment on a photo.
+/// Comment on a photo. With `Idempotency-Key`, a retry with the same key and text answers the
+/// first comment (for 24 hours) instead of commenting twice.
 #[utoipa::path(post, path = "/v1/photos/{id}/comments", tag = "engagement", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = CommentBody,
+    params(("id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Client-chosen, at most 200 characters; a retry with the same key and body answers the first comment")),
+    request_body = CommentBody,
     responses(
         (status = 201, body = Comment),
         (status = 400, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`idempotency_key_reused`: the key was used for a comment on another photo or with another text", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn comment(
     state: web::Data<AppState>,
     caller: Caller,
+    request: HttpRequest,
     PathId(photo_id): PathId<PhotoId>,
-    body: web::Json<CommentBody>,
+    body: Body<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let idempotency_key = idempotency_key(&request)?;
     let photo = visibility::visible_photo(&state, caller.user_id, photo_id).await?;
     let created = state
         .engagement
@@ -305,6 +314,7 @@ pub async fn comment(
             photo_id: photo.id,
             photo_author_id: photo.author_id,
             text: body.into_inner().text,
+            idempotency_key,
         })
         .await?
         .into_inner();
@@ -336,26 +346,48 @@ pub async fn comments(
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// Delete a comment: its author or the photo's author may.
+/// Delete a comment: its author or the photo's author may. To anyone else it is 403 if they
+/// can see the photo, and 404 if they cannot (its existence does not leak).
 #[utoipa::path(delete, path = "/v1/comments/{id}", tag = "engagement", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses(
         (status = 204),
-        (status = 403, description = "`forbidden`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not the comment's nor the photo's author", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such comment, or on a photo the caller cannot see", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_comment(
     state: web::Data<AppState>,
     caller: Caller,
     PathId(comment_id): PathId<CommentId>,
 ) -> Result<HttpResponse, ApiError> {
-    state
+    let deleted = state
         .engagement
         .clone()
         .delete_comment(engagement::DeleteCommentRequest {
             user_id: caller.user_id.get(),
             comment_id: comment_id.get(),
         })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+        .await;
+    match deleted.map_err(ApiError::from) {
+        Ok(_) => Ok(HttpResponse::NoContent().finish()),
+        Err(refused) if refused.code == ErrorCode::Forbidden => {
+            // Only a caller who may see the photo learns that the comment exists.
+            let comment = state
+                .engagement
+                .clone()
+                .get_comment(engagement::GetCommentRequest {
+                    comment_id: comment_id.get(),
+                })
+                .await?
+                .into_inner();
+            match visibility::visible_photo(&state, caller.user_id, comment.photo_id.into()).await {
+                Ok(_) => Err(refused),
+                Err(hidden) if hidden.code == ErrorCode::NotFound => {
+                    Err(ApiError::not_found("no such comment"))
+                }
+                Err(error) => Err(error),
+            }
+        }
+        Err(error) => Err(error),
+    }
 }

@@ -5,9 +5,11 @@ use photoshare_ids::UserId;
 use photoshare_proto::users::v1 as pb;
 
 use crate::authn::Caller;
+use crate::body::Body;
 use crate::clients::user_named;
 use crate::models::{Me, Profile, UpdateMeBody};
 use crate::problem::{ApiError, Problem};
+use crate::routes::path_id::PathUsername;
 use crate::state::AppState;
 use crate::visibility;
 
@@ -75,7 +77,7 @@ async fn photos_count(state: &AppState, user_id: u64) -> Result<u64, ApiError> {
 pub async fn update_me(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<UpdateMeBody>,
+    body: Body<UpdateMeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let user = state
@@ -104,9 +106,9 @@ pub async fn update_me(
 pub async fn get_profile(
     state: web::Data<AppState>,
     caller: Caller,
-    username: web::Path<String>,
+    PathUsername(username): PathUsername,
 ) -> Result<HttpResponse, ApiError> {
-    let user = user_named(&state.users, username.into_inner()).await?;
+    let user = user_named(&state.users, username).await?;
     Ok(HttpResponse::Ok().json(profile(&state, caller.user_id, &user).await?))
 }
 
