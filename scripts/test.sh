@@ -77,9 +77,25 @@ ensure_redis() {
     fail "Redis did not answer on 127.0.0.1:6379"
 }
 
+# Keys left in the shared Redis by earlier runs of the tests: each test writes under a prefix
+# `<stem>_<millis>_<pid>_<n>` (photoshare_test_support::unique_name); those of processes that are
+# gone are deleted, so the key space (and the cost of scanning it) does not grow run after run.
+forget_leftover_redis_keys() {
+    if [[ -n "${PHOTOSHARE_TEST_REDIS_URL:-}" ]]; then
+        return
+    fi
+    redis-cli -h 127.0.0.1 -p 6379 --scan --pattern '*_*_*_*' |
+        awk -F_ '$2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ { print $3 "\t" $0 }' |
+        while IFS=$'\t' read -r pid key; do
+            kill -0 "$pid" 2>/dev/null || printf '%s\n' "$key"
+        done |
+        xargs -r -d '\n' -n 500 redis-cli -h 127.0.0.1 -p 6379 unlink >/dev/null
+}
+
 ensure_dependencies
 ensure_postgres
 ensure_redis
+forget_leftover_redis_keys
 
 step "infrastructure checks (hadolint, checkov, python-hcl2, kustomize)"
 scripts/check-infra.sh || fail "infrastructure checks failed"
